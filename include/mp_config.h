@@ -1,0 +1,130 @@
+/*
+ * mp_config.h - typed per-directory and per-server configuration, the
+ * directive handlers (table lives in mod_python.c) and the phase catalogue.
+ */
+#ifndef MP_CONFIG_H
+#define MP_CONFIG_H
+
+#include "mp_common.h"
+#include "ap_regex.h"
+
+typedef enum {
+    MP_PHASE_POST_READ_REQUEST = 0,
+    MP_PHASE_TRANS,
+    MP_PHASE_HEADER_PARSER,
+    MP_PHASE_INIT,
+    MP_PHASE_ACCESS,
+    MP_PHASE_AUTHEN,
+    MP_PHASE_AUTHZ,
+    MP_PHASE_TYPE,
+    MP_PHASE_FIXUP,
+    MP_PHASE_HANDLER,
+    MP_PHASE_LOG,
+    MP_PHASE_CLEANUP,
+    MP_PHASE_CONNECTION,
+    MP_PHASE_COUNT
+} mp_phase_t;
+
+/* "PythonHandler", ... indexed by mp_phase_t */
+extern const char *const mp_phase_names[MP_PHASE_COUNT];
+/* -1 when name is not a phase directive name */
+int mp_phase_lookup(const char *name);
+
+/* One handler (or filter) entry; lists are singly linked. */
+typedef struct mp_handler mp_handler;
+struct mp_handler {
+    const char *handler;      /* "module[::object]" as written */
+    const char *directory;    /* NULL, or canonical dir with trailing '/', or Location text */
+    ap_regex_t *regex;        /* directory is a regex pattern */
+    unsigned is_fnmatch:1;    /* directory is a wildcard pattern */
+    unsigned is_location:1;   /* from <Location>/<LocationMatch> */
+    unsigned silent:1;        /* PythonHandlerModule entry */
+    mp_handler *next;
+};
+
+#define MP_UNSET (-1)
+
+typedef struct {
+    /* typed copies of the flags, for the C hot path (MP_UNSET = not set) */
+    int autoreload;
+    int debug;
+    int enable_pdb;
+    int interp_per_directory;
+    int interp_per_directive;
+    const char *interpreter;          /* NULL = unset */
+    const char *python_path;          /* NULL = unset */
+
+    apr_table_t *directives;          /* req.get_config() view: "PythonDebug" -> "1" ... */
+    apr_table_t *options;             /* PythonOption */
+
+    mp_handler *handlers[MP_PHASE_COUNT];  /* plain lists per phase */
+    apr_hash_t *ext_handlers;         /* "PythonHandler.py" -> mp_handler* (NULL if none) */
+    apr_hash_t *in_filters;           /* lower-case filter name -> mp_handler* */
+    apr_hash_t *out_filters;
+
+    const char *config_dir;           /* section argument, NULL for server defaults */
+    int d_is_location;
+} mp_dir_cfg;
+
+typedef struct {
+    const char *interpreter;
+    const char *module;               /* "module[::function]" */
+} mp_import;
+
+typedef struct {
+    apr_table_t *directives;          /* server.get_config() */
+    apr_table_t *options;             /* server.get_options() */
+    mp_handler *connection;           /* PythonConnectionHandler */
+    apr_array_header_t *imports;      /* of mp_import, in order of appearance */
+    int optimize;                     /* PythonOptimize: MP_UNSET/0/1 */
+} mp_srv_cfg;
+
+void *mp_create_dir_config(apr_pool_t *p, char *dir);
+void *mp_merge_dir_config(apr_pool_t *p, void *base, void *add);
+void *mp_create_srv_config(apr_pool_t *p, server_rec *s);
+void *mp_merge_srv_config(apr_pool_t *p, void *base, void *add);
+
+static inline mp_dir_cfg *mp_dir_config(ap_conf_vector_t *v)
+{
+    return (mp_dir_cfg *)ap_get_module_config(v, &python_module);
+}
+static inline mp_srv_cfg *mp_srv_config(server_rec *s)
+{
+    return (mp_srv_cfg *)ap_get_module_config(s->module_config, &python_module);
+}
+
+/* cmd->info of PythonInputFilter / PythonOutputFilter */
+typedef struct {
+    int is_input;
+    ap_in_filter_func in;
+    ap_out_filter_func out;
+} mp_filter_kind;
+
+/* Directive handlers (the command table is in mod_python.c). */
+const char *mp_cmd_handler(cmd_parms *cmd, void *mconfig, const char *args);
+const char *mp_cmd_handler_module(cmd_parms *cmd, void *mconfig, const char *args);
+const char *mp_cmd_connection_handler(cmd_parms *cmd, void *mconfig, const char *args);
+const char *mp_cmd_filter(cmd_parms *cmd, void *mconfig, const char *handler, const char *name);
+const char *mp_cmd_flag(cmd_parms *cmd, void *mconfig, int on);
+const char *mp_cmd_interpreter(cmd_parms *cmd, void *mconfig, const char *arg);
+const char *mp_cmd_path(cmd_parms *cmd, void *mconfig, const char *arg);
+const char *mp_cmd_option(cmd_parms *cmd, void *mconfig, const char *key, const char *val);
+const char *mp_cmd_import(cmd_parms *cmd, void *mconfig, const char *module, const char *interp);
+const char *mp_cmd_optimize(cmd_parms *cmd, void *mconfig, const char *arg);
+
+/* Effective PythonOptimize of the main server (read at child init). */
+int mp_config_optimize(server_rec *s);
+
+/* Canonicalise dir (true name, absolute) and ensure a trailing '/';
+ * on failure the string is returned as given (plus '/'). */
+const char *mp_canonical_dir(apr_pool_t *p, const char *dir);
+
+/* Resolve a wildcard/regex handler directory against filename
+ * (directives.md 1.4); returns h->directory when nothing matches. */
+const char *mp_resolve_directory(apr_pool_t *p, const mp_handler *h, const char *filename);
+
+/* Extension of filename as mod_python matches it: "." + all after the first
+ * dot of the last path component; NULL if none. */
+const char *mp_filename_extension(apr_pool_t *p, const char *filename);
+
+#endif /* MP_CONFIG_H */

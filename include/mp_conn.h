@@ -1,0 +1,24 @@
+/* mp_conn.h - the mp_conn object (python-api.md §6). */
+#ifndef MP_CONN_H
+#define MP_CONN_H
+
+#include "mp_common.h"
+#include "mp_util.h"
+
+typedef struct {
+    MP_OBJECT_HEAD
+    conn_rec *c;
+    PyObject *base_server;     /* cached mp_server */
+    PyObject *notes;           /* cached mp_table */
+    PyObject *hlist;           /* mp_hlist in connection handlers, else NULL */
+    apr_bucket_brigade *bb_in; /* for read/readline */
+} mp_conn;
+
+extern PyTypeObject MpConn_Type;
+
+int mp_conn_type_init(void);
+/* New wrapper; hlist may be NULL (outside connection handlers). */
+PyObject *mp_conn_new(conn_rec *c, PyObject *hlist);
+#define mp_conn_check(o) PyObject_TypeCheck((o), &MpConn_Type)
+
+#endif

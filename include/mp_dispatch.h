@@ -1,0 +1,37 @@
+/* mp_dispatch.h - httpd hook entry points for request phases, connections
+ * and child start; the bridge to mod_python.apache.CallBack. */
+#ifndef MP_DISPATCH_H
+#define MP_DISPATCH_H
+
+#include "mp_common.h"
+#include "mp_interp.h"
+#include "mp_config.h"
+
+int mp_hook_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s);
+void mp_hook_child_init(apr_pool_t *pchild, server_rec *s);
+
+int mp_hook_post_read_request(request_rec *r);
+int mp_hook_translate_name(request_rec *r);
+int mp_hook_location_shortcut(request_rec *r);
+int mp_hook_header_parser(request_rec *r);
+int mp_hook_access_checker(request_rec *r);
+int mp_hook_check_user_id(request_rec *r);
+int mp_hook_auth_checker(request_rec *r);
+int mp_hook_type_checker(request_rec *r);
+int mp_hook_fixups(request_rec *r);
+int mp_hook_handler(request_rec *r);
+int mp_hook_log_transaction(request_rec *r);
+int mp_hook_process_connection(conn_rec *c);
+
+/* Shared with filter.c: interpreter choice and acquisition. */
+const char *mp_select_interp_name(request_rec *r, conn_rec *c, const mp_dir_cfg *dc,
+                                  const mp_handler *first);
+/* Get the interpreter (initialising it), NULL on failure (logged). */
+mp_interp *mp_dispatch_interp(const char *name, server_rec *s);
+/* Reload poll for the first Python work of a request (no GIL held); returns
+ * whether the importer must sync.  autoreload off -> 0 without a check. */
+int mp_dispatch_poll(request_rec *r, mp_interp *ip, int autoreload);
+/* GIL held in ip: take pending reload changes into the importer. */
+void mp_dispatch_sync(request_rec *r, mp_interp *ip);
+
+#endif

@@ -1,0 +1,38 @@
+/* mp_filterobj.h - the mp_filter object, one per filter invocation
+ * (python-api.md §8). */
+#ifndef MP_FILTEROBJ_H
+#define MP_FILTEROBJ_H
+
+#include "mp_common.h"
+#include "mp_util.h"
+#include "mp_config.h"
+
+typedef struct {
+    MP_OBJECT_HEAD
+    ap_filter_t *f;
+    apr_bucket_brigade *bb_in;     /* output: brigade handed to us; input: filled from next filter */
+    apr_bucket_brigade *bb_out;    /* output: brigade passed on; input: brigade returned to caller */
+    int is_input;
+    ap_input_mode_t mode;
+    apr_read_type_e block;
+    apr_off_t readbytes;
+    apr_status_t rc;               /* last APR status, returned to httpd */
+    int closed;
+    int softspace;
+    int disabled;                  /* filter.disable() was called */
+    const char *handler;
+    const char *dir;
+    PyObject *req;                 /* mp_request or None */
+} mp_filter;
+
+extern PyTypeObject MpFilter_Type;
+
+int mp_filter_type_init(void);
+/* New filter object for one invocation (req may be NULL -> None). */
+PyObject *mp_filter_new(ap_filter_t *f, apr_bucket_brigade *bb, int is_input,
+                        ap_input_mode_t mode, apr_read_type_e block,
+                        apr_off_t readbytes, const char *handler,
+                        const char *dir, PyObject *req);
+#define mp_filter_check(o) PyObject_TypeCheck((o), &MpFilter_Type)
+
+#endif

@@ -1,0 +1,25 @@
+/* mp_finfo.h - the mp_finfo object (python-api.md §9). */
+#ifndef MP_FINFO_H
+#define MP_FINFO_H
+
+#include "mp_common.h"
+#include "mp_util.h"
+
+typedef struct {
+    PyObject_HEAD
+    apr_finfo_t *finfo;    /* points into owner's memory, or at `own` */
+    apr_finfo_t own;
+    apr_pool_t *pool;      /* own pool for fname/name copies (owned objects) */
+    PyObject *owner;       /* request object for req.finfo, NULL if owned */
+} mp_finfo;
+
+extern PyTypeObject MpFinfo_Type;
+
+int mp_finfo_type_init(void);
+/* Live view of f (memory owned by owner). */
+PyObject *mp_finfo_wrap(apr_finfo_t *f, PyObject *owner);
+/* apache.stat(fname, wanted) */
+PyObject *mp_finfo_stat(const char *fname, apr_int32_t wanted);
+#define mp_finfo_check(o) PyObject_TypeCheck((o), &MpFinfo_Type)
+
+#endif

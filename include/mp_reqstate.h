@@ -1,0 +1,54 @@
+/*
+ * mp_reqstate.h - mod_python's per-request state (request_config):
+ * Python request objects (one per interpreter), handlers added with
+ * req.add_handler(), filters registered per request, reload-poll flag.
+ */
+#ifndef MP_REQSTATE_H
+#define MP_REQSTATE_H
+
+#include "mp_common.h"
+#include "mp_config.h"
+#include "mp_interp.h"
+
+typedef void (*mp_detach_fn)(PyObject *obj);
+
+typedef struct mp_reqobj mp_reqobj;
+struct mp_reqobj {
+    mp_interp *ip;
+    PyObject *obj;                    /* owned reference */
+    mp_detach_fn detach;              /* marks obj dead before it is released */
+    mp_reqobj *next;
+};
+
+typedef struct {
+    request_rec *r;
+    mp_reqobj *objs;
+    mp_handler *dyn[MP_PHASE_COUNT];  /* req.add_handler() for phases not yet running */
+    apr_hash_t *in_filters;           /* req.register_input_filter(): name -> mp_handler* */
+    apr_hash_t *out_filters;
+    int polled;                       /* the reload poll ran for this request */
+    const mp_handler *init_ran;       /* server-level InitHandler list already run */
+    int cleanup_registered;
+    int ending;                       /* request pool cleanup is running */
+} mp_reqstate;
+
+/* The state of r (NULL if none and !create). */
+mp_reqstate *mp_reqstate_get(request_rec *r, int create);
+
+/* Python object of r in ip (borrowed), NULL if none. */
+PyObject *mp_reqstate_object(request_rec *r, mp_interp *ip);
+
+/* Store obj (a new reference is taken) as r's object in ip.  The first
+ * attach registers the request-pool cleanup that runs the end hook and then
+ * detaches and releases every object inside its own interpreter.  GIL held. */
+void mp_reqstate_attach(request_rec *r, mp_interp *ip, PyObject *obj, mp_detach_fn detach);
+
+/* Called (without the GIL) at request-pool cleanup, before objects are
+ * released: dispatch.c runs PythonCleanupHandler here. */
+typedef void (*mp_request_end_fn)(request_rec *r, mp_reqstate *rs);
+void mp_reqstate_set_end_hook(mp_request_end_fn fn);
+
+/* The outermost request of r's chain (main / prev), for once-per-request flags. */
+request_rec *mp_request_root(request_rec *r);
+
+#endif
