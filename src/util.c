@@ -1,0 +1,124 @@
+/*
+ * util.c - conversions between C and Python values, shared by all layers.
+ * Depends on nothing of ours (bottom floor).
+ */
+#include "mp_common.h"
+#include "mp_util.h"
+
+PyObject *mp_err_dead(const char *what)
+{
+    PyErr_Format(PyExc_RuntimeError,
+                 "%s object is no longer valid (its request or connection has ended)",
+                 what ? what : "mod_python");
+    return NULL;
+}
+
+PyObject *mp_strn(const char *s, Py_ssize_t n)
+{
+    PyObject *o;
+
+    if (s == NULL)
+        Py_RETURN_NONE;
+    o = PyUnicode_DecodeUTF8(s, n, "strict");
+    if (o == NULL && PyErr_ExceptionMatches(PyExc_UnicodeDecodeError)) {
+        /* Not UTF-8 (e.g. a Latin-1 header byte): never raise on read. */
+        PyErr_Clear();
+        o = PyUnicode_DecodeLatin1(s, n, NULL);
+    }
+    return o;
+}
+
+PyObject *mp_str(const char *s)
+{
+    if (s == NULL)
+        Py_RETURN_NONE;
+    return mp_strn(s, (Py_ssize_t)strlen(s));
+}
+
+PyObject *mp_str_latin1(const char *s)
+{
+    if (s == NULL)
+        Py_RETURN_NONE;
+    return PyUnicode_DecodeLatin1(s, (Py_ssize_t)strlen(s), NULL);
+}
+
+static const char *copy_bytes(apr_pool_t *p, PyObject *b)
+{
+    char *data;
+    Py_ssize_t len;
+
+    if (PyBytes_AsStringAndSize(b, &data, &len) < 0)
+        return NULL;
+    return apr_pstrmemdup(p, data, (apr_size_t)len);
+}
+
+const char *mp_latin1_from_py(apr_pool_t *p, PyObject *o, const char *what)
+{
+    if (PyUnicode_Check(o)) {
+        PyObject *b = PyUnicode_AsLatin1String(o);
+        const char *res;
+        if (b == NULL) {
+            PyErr_Clear();
+            PyErr_SetString(PyExc_TypeError, "not an ISO-8859-1 string");
+            return NULL;
+        }
+        res = copy_bytes(p, b);
+        Py_DECREF(b);
+        return res;
+    }
+    if (PyBytes_Check(o))
+        return copy_bytes(p, o);
+    PyErr_Format(PyExc_TypeError, "%s must be a str or bytes, not %.100s",
+                 what ? what : "value", Py_TYPE(o)->tp_name);
+    return NULL;
+}
+
+const char *mp_utf8_from_py(apr_pool_t *p, PyObject *o, const char *what)
+{
+    if (PyUnicode_Check(o)) {
+        Py_ssize_t len;
+        const char *s = PyUnicode_AsUTF8AndSize(o, &len);
+        return s ? apr_pstrmemdup(p, s, (apr_size_t)len) : NULL;
+    }
+    if (PyBytes_Check(o))
+        return copy_bytes(p, o);
+    PyErr_Format(PyExc_TypeError, "%s must be a str or bytes, not %.100s",
+                 what ? what : "argument", Py_TYPE(o)->tp_name);
+    return NULL;
+}
+
+PyObject *mp_float_time(apr_time_t t)
+{
+    return PyFloat_FromDouble((double)t / (double)APR_USEC_PER_SEC);
+}
+
+PyObject *mp_raise_server_return(int status)
+{
+    PyObject *mod, *exc;
+
+    mod = PyImport_ImportModule("_apache");
+    if (mod == NULL)
+        return NULL;
+    exc = PyObject_GetAttrString(mod, "SERVER_RETURN");
+    Py_DECREF(mod);
+    if (exc == NULL)
+        return NULL;
+    PyObject *val = PyLong_FromLong(status);
+    if (val != NULL) {
+        PyErr_SetObject(exc, val);
+        Py_DECREF(val);
+    }
+    Py_DECREF(exc);
+    return NULL;
+}
+
+PyObject *mp_sockaddr_tuple(apr_sockaddr_t *sa)
+{
+    char *ip = NULL;
+
+    if (sa == NULL)
+        Py_RETURN_NONE;
+    if (apr_sockaddr_ip_get(&ip, sa) != APR_SUCCESS || ip == NULL)
+        Py_RETURN_NONE;
+    return Py_BuildValue("(si)", ip, (int)sa->port);
+}
