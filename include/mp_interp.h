@@ -75,6 +75,11 @@ void mp_interp_enter(mp_interp *ip, mp_gil_token *tok);
 /* Undo the matching enter. */
 void mp_interp_leave(mp_gil_token *tok);
 
+/* The child pool is not thread-safe: register child-exit work through this
+ * (serialised) instead of calling apr_pool_cleanup_register(pchild) at
+ * request time.  fn runs without the GIL, before Python's own exit work. */
+void mp_interp_at_child_exit(apr_status_t (*fn)(void *), void *data);
+
 /* Release / re-take the GIL around blocking calls (GIL must be held). */
 PyThreadState *mp_interp_release(void);
 void mp_interp_reacquire(PyThreadState *ts);

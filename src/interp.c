@@ -1,0 +1,475 @@
+/*
+ * interp.c - Python's life in one child process.
+ *
+ * Python starts in child_init (never in the root parent).  Interpreters
+ * are kept by name in a registry and never destroyed.  Each OS thread owns
+ * one PyThreadState per interpreter it has used (mp_thread below); thread
+ * states are never pooled or handed to another thread, which is what made
+ * mod_python 3.5 crash under the worker and event MPMs.
+ *
+ * A thread's first thread state is always the main interpreter's, created
+ * with PyGILState_Ensure(): the PyGILState slot of the thread is then bound
+ * to the main interpreter for good, and C extensions that use the
+ * PyGILState API find a valid thread state.  We never call
+ * PyGILState_Release() for it, so it lives until the thread ends, when the
+ * thread-key destructor clears and deletes all of the thread's states.
+ *
+ * Lock order: create_mutex -> GIL -> reg_mutex.  reg_mutex is never held
+ * while waiting for the GIL, and create_mutex is never taken with the GIL
+ * held (mp_interp_get() releases it first).
+ */
+#include "mp_common.h"
+#include "mp_interp.h"
+#include "mp_log.h"
+
+#include <stdlib.h>
+
+typedef struct {
+    PyThreadState **ts;        /* indexed by mp_interp.index */
+    int n;
+    PyThreadState *active;     /* our thread state holding the GIL, or NULL */
+} mp_thread;
+
+static _Thread_local mp_thread *tls;
+static apr_threadkey_t *thread_key;
+
+static apr_pool_t *child_pool;       /* pchild */
+static apr_pool_t *interp_pool;      /* allocations under create_mutex/reg_mutex */
+static apr_thread_mutex_t *reg_mutex;
+static apr_thread_mutex_t *create_mutex;
+static apr_thread_mutex_t *exit_mutex;
+static apr_hash_t *registry;         /* name -> mp_interp* */
+static mp_interp **interps;
+static int n_interps, cap_interps;
+static volatile int python_up;
+static server_rec *main_server;
+
+int mp_interp_python_ready(void)
+{
+    return python_up;
+}
+
+/* ------------------------------------------------------------ threads */
+
+static void thread_exit(void *data)
+{
+    mp_thread *t = data;
+    int i;
+
+    if (t == NULL)
+        return;
+    if (python_up) {
+        /* Sub-interpreter states first, the main (PyGILState) one last. */
+        for (i = t->n - 1; i >= 0; i--) {
+            if (t->ts[i] == NULL)
+                continue;
+            PyEval_RestoreThread(t->ts[i]);
+            PyThreadState_Clear(t->ts[i]);
+            PyThreadState_DeleteCurrent();
+        }
+    }
+    free(t->ts);
+    free(t);
+}
+
+static mp_thread *get_thread(void)
+{
+    if (tls == NULL) {
+        tls = calloc(1, sizeof(*tls));
+        if (tls == NULL)
+            return NULL;
+        if (thread_key != NULL)
+            apr_threadkey_private_set(tls, thread_key);
+    }
+    return tls;
+}
+
+static int thread_grow(mp_thread *t, int index)
+{
+    if (index < t->n)
+        return 0;
+    int n = index + 4;
+    PyThreadState **ts = realloc(t->ts, sizeof(*ts) * (size_t)n);
+    if (ts == NULL)
+        return -1;
+    memset(ts + t->n, 0, sizeof(*ts) * (size_t)(n - t->n));
+    t->ts = ts;
+    t->n = n;
+    return 0;
+}
+
+/* This thread's state for ip, created on first use. */
+static PyThreadState *thread_state_for(mp_thread *t, mp_interp *ip)
+{
+    if (thread_grow(t, ip->index) < 0)
+        return NULL;
+    if (t->ts[0] == NULL) {
+        /* First Python use on this thread: bind its PyGILState slot to the
+         * main interpreter.  The GIL is not held here (see file comment). */
+        (void)PyGILState_Ensure();
+        t->ts[0] = PyEval_SaveThread();
+    }
+    if (t->ts[ip->index] == NULL)
+        t->ts[ip->index] = PyThreadState_New(ip->istate);
+    return t->ts[ip->index];
+}
+
+void mp_interp_enter(mp_interp *ip, mp_gil_token *tok)
+{
+    mp_thread *t = get_thread();
+    PyThreadState *ts;
+
+    if (t == NULL || (ts = thread_state_for(t, ip)) == NULL) {
+        /* Out of memory: nothing sane is left to do. */
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, main_server,
+                     MP_APLOGNO(0100) "cannot allocate a Python thread state");
+        abort();
+    }
+    if (t->active == NULL) {
+        PyEval_RestoreThread(ts);
+        tok->mode = 0;
+        tok->prev = NULL;
+    }
+    else if (t->active == ts) {
+        tok->mode = 2;
+        tok->prev = ts;
+    }
+    else {
+        tok->prev = PyThreadState_Swap(ts);
+        tok->mode = 1;
+    }
+    t->active = ts;
+}
+
+void mp_interp_leave(mp_gil_token *tok)
+{
+    mp_thread *t = tls;
+
+    switch (tok->mode) {
+    case 0:
+        PyEval_SaveThread();
+        t->active = NULL;
+        break;
+    case 1:
+        PyThreadState_Swap(tok->prev);
+        t->active = tok->prev;
+        break;
+    default:
+        break;
+    }
+}
+
+PyThreadState *mp_interp_release(void)
+{
+    PyThreadState *ts = PyEval_SaveThread();
+    if (tls != NULL)
+        tls->active = NULL;
+    return ts;
+}
+
+void mp_interp_reacquire(PyThreadState *ts)
+{
+    PyEval_RestoreThread(ts);
+    if (tls != NULL)
+        tls->active = ts;
+}
+
+/* ----------------------------------------------------------- registry */
+
+static mp_interp *registry_lookup(const char *name)
+{
+    mp_interp *ip;
+
+    apr_thread_mutex_lock(reg_mutex);
+    ip = apr_hash_get(registry, name, APR_HASH_KEY_STRING);
+    apr_thread_mutex_unlock(reg_mutex);
+    return ip;
+}
+
+/* Called with create_mutex held (interp_pool is only used under it). */
+static void registry_add(mp_interp *ip)
+{
+    apr_thread_mutex_lock(reg_mutex);
+    if (n_interps == cap_interps) {
+        int cap = cap_interps ? cap_interps * 2 : 8;
+        mp_interp **a = apr_pcalloc(interp_pool, sizeof(*a) * (size_t)cap);
+        if (n_interps)
+            memcpy(a, interps, sizeof(*a) * (size_t)n_interps);
+        interps = a;
+        cap_interps = cap;
+    }
+    ip->index = n_interps;
+    interps[n_interps++] = ip;
+    apr_hash_set(registry, ip->name, APR_HASH_KEY_STRING, ip);
+    apr_thread_mutex_unlock(reg_mutex);
+}
+
+int mp_interp_count(void)
+{
+    int n;
+    apr_thread_mutex_lock(reg_mutex);
+    n = n_interps;
+    apr_thread_mutex_unlock(reg_mutex);
+    return n;
+}
+
+mp_interp *mp_interp_at(int index)
+{
+    mp_interp *ip = NULL;
+    apr_thread_mutex_lock(reg_mutex);
+    if (index >= 0 && index < n_interps)
+        ip = interps[index];
+    apr_thread_mutex_unlock(reg_mutex);
+    return ip;
+}
+
+mp_interp *mp_interp_find(const char *name)
+{
+    if (!python_up)
+        return NULL;
+    return registry_lookup(name && *name ? name : MP_MAIN_INTERPRETER);
+}
+
+mp_interp *mp_interp_current(void)
+{
+    PyInterpreterState *is;
+    int i, n;
+
+    if (tls == NULL || tls->active == NULL)
+        return NULL;
+    is = PyThreadState_GetInterpreter(tls->active);
+    n = mp_interp_count();
+    for (i = 0; i < n; i++) {
+        mp_interp *ip = mp_interp_at(i);
+        if (ip && ip->istate == is)
+            return ip;
+    }
+    return NULL;
+}
+
+/* A new sub-interpreter; create_mutex held, GIL not held. */
+static mp_interp *create_interp(const char *name)
+{
+    mp_thread *t = get_thread();
+    mp_interp *ip;
+    PyThreadState *nts, *main_ts;
+
+    if (t == NULL || thread_state_for(t, interps[0]) == NULL)
+        return NULL;
+    main_ts = t->ts[0];
+    PyEval_RestoreThread(main_ts);
+    t->active = main_ts;
+    /* Py_NewInterpreter() uses the legacy (shared GIL) settings on 3.12+,
+     * which keep fork/exec/threads and single-phase extensions working. */
+    nts = Py_NewInterpreter();
+    if (nts == NULL) {
+        if (PyErr_Occurred())
+            mp_log_py_error(NULL, NULL, main_server, "Py_NewInterpreter");
+        PyThreadState_Swap(main_ts);
+        PyEval_SaveThread();
+        t->active = NULL;
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, main_server,
+                     MP_APLOGNO(0101) "cannot create Python interpreter '%s'", name);
+        return NULL;
+    }
+    /* threading must be imported from a long-lived thread state, so that
+     * threading._main_thread is not a request thread's. */
+    PyObject *m = PyImport_ImportModule("threading");
+    if (m == NULL)
+        mp_log_py_error(NULL, NULL, main_server, "import threading");
+    Py_XDECREF(m);
+    PyEval_SaveThread();
+    t->active = NULL;
+
+    ip = apr_pcalloc(interp_pool, sizeof(*ip));
+    ip->name = apr_pstrdup(interp_pool, name);
+    ip->istate = PyThreadState_GetInterpreter(nts);
+    registry_add(ip);
+    if (thread_grow(t, ip->index) < 0)
+        return NULL;
+    t->ts[ip->index] = nts;
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, main_server,
+                 MP_APLOGNO(0102) "created Python interpreter '%s' in pid %" APR_PID_T_FMT,
+                 name, getpid());
+    return ip;
+}
+
+mp_interp *mp_interp_get(const char *name, mp_interp_init_fn init, void *baton,
+                         server_rec *s)
+{
+    mp_interp *ip;
+    PyThreadState *save = NULL;
+    int held;
+
+    (void)s;
+    if (!python_up)
+        return NULL;
+    if (name == NULL || *name == '\0')
+        name = MP_MAIN_INTERPRETER;
+    ip = registry_lookup(name);
+    if (ip != NULL && ip->ready)
+        return ip;
+
+    /* Slow path: create and/or initialise.  Never wait for create_mutex
+     * while holding the GIL. */
+    held = (tls != NULL && tls->active != NULL);
+    if (held)
+        save = mp_interp_release();
+    apr_thread_mutex_lock(create_mutex);
+    ip = registry_lookup(name);
+    if (ip == NULL)
+        ip = create_interp(name);
+    if (ip != NULL && !ip->ready && init != NULL) {
+        mp_gil_token tok;
+        mp_interp_enter(ip, &tok);
+        if (init(ip, baton) == 0)
+            ip->ready = 1;
+        mp_interp_leave(&tok);
+    }
+    apr_thread_mutex_unlock(create_mutex);
+    if (held)
+        mp_interp_reacquire(save);
+    return (ip != NULL && ip->ready) ? ip : NULL;
+}
+
+/* ---------------------------------------------------------- child exit */
+
+typedef struct exit_item {
+    apr_status_t (*fn)(void *);
+    void *data;
+} exit_item;
+
+void mp_interp_at_child_exit(apr_status_t (*fn)(void *), void *data)
+{
+    if (child_pool == NULL)
+        return;
+    apr_thread_mutex_lock(exit_mutex);
+    apr_pool_cleanup_register(child_pool, data, fn, apr_pool_cleanup_null);
+    apr_thread_mutex_unlock(exit_mutex);
+}
+
+/* Registered first on pchild, so it runs last: after every cleanup that
+ * user code registered.  Runs atexit handlers in each interpreter; Python
+ * is deliberately not finalised (user threads can hang or crash
+ * Py_FinalizeEx, and the process is about to end anyway). */
+static apr_status_t child_exit(void *data)
+{
+    int i, n;
+
+    (void)data;
+    if (!python_up)
+        return APR_SUCCESS;
+    n = mp_interp_count();
+    for (i = n - 1; i >= 0; i--) {
+        mp_interp *ip = mp_interp_at(i);
+        mp_gil_token tok;
+        PyObject *r;
+
+        if (ip == NULL)
+            continue;
+        mp_interp_enter(ip, &tok);
+        PyObject *atexit_mod = PyImport_ImportModule("atexit");
+        r = atexit_mod ? PyObject_CallMethod(atexit_mod, "_run_exitfuncs", NULL) : NULL;
+        Py_XDECREF(atexit_mod);
+        if (r == NULL)
+            mp_log_py_error(NULL, NULL, main_server, "atexit");
+        Py_XDECREF(r);
+        mp_interp_leave(&tok);
+    }
+    python_up = 0;
+    return APR_SUCCESS;
+}
+
+/* ------------------------------------------------------------- start */
+
+static apr_status_t start_python(const mp_python_settings *settings)
+{
+    PyConfig config;
+    PyStatus status;
+
+    if (PyImport_AppendInittab("_apache", settings->apache_init) < 0)
+        return APR_EGENERAL;
+    PyConfig_InitPythonConfig(&config);
+    config.install_signal_handlers = 0;   /* httpd owns the signals */
+    config.parse_argv = 0;
+    config.user_site_directory = 0;
+    config.configure_c_stdio = 0;
+    config.optimization_level = settings->optimize ? 2 : 0;
+    status = PyConfig_SetBytesString(&config, &config.program_name,
+                                     settings->python_bin);
+    if (!PyStatus_Exception(status))
+        status = Py_InitializeFromConfig(&config);
+    PyConfig_Clear(&config);
+    if (PyStatus_Exception(status)) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, main_server,
+                     MP_APLOGNO(0103) "Python initialisation failed: %s%s%s",
+                     status.func ? status.func : "", status.func ? ": " : "",
+                     status.err_msg ? status.err_msg : "unknown error");
+        return APR_EGENERAL;
+    }
+    return APR_SUCCESS;
+}
+
+static void log_python_identity(void)
+{
+    PyObject *sys = PyImport_ImportModule("sys");
+    PyObject *prefix = sys ? PyObject_GetAttrString(sys, "prefix") : NULL;
+    const char *p = prefix ? PyUnicode_AsUTF8(prefix) : NULL;
+
+    if (p == NULL)
+        PyErr_Clear();
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, main_server,
+                 MP_APLOGNO(0104) "mod_python %s: Python %s (prefix %s) started in pid %"
+                 APR_PID_T_FMT, MP_VERSION_STRING, Py_GetVersion(), p ? p : "?", getpid());
+    if ((Py_Version >> 16) != ((unsigned long)PY_VERSION_HEX >> 16))
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, main_server,
+                     MP_APLOGNO(0105) "mod_python was built for Python %d.%d but runs "
+                     "with %s", PY_MAJOR_VERSION, PY_MINOR_VERSION, Py_GetVersion());
+    Py_XDECREF(prefix);
+    Py_XDECREF(sys);
+}
+
+apr_status_t mp_interp_child_init(apr_pool_t *pchild, server_rec *s,
+                                  const mp_python_settings *settings)
+{
+    mp_interp *ip;
+    mp_thread *t;
+    apr_status_t rv;
+
+    main_server = s;
+    child_pool = pchild;
+    if ((rv = apr_pool_create(&interp_pool, pchild)) != APR_SUCCESS
+        || (rv = apr_thread_mutex_create(&reg_mutex, APR_THREAD_MUTEX_DEFAULT, pchild))
+        || (rv = apr_thread_mutex_create(&create_mutex, APR_THREAD_MUTEX_DEFAULT, pchild))
+        || (rv = apr_thread_mutex_create(&exit_mutex, APR_THREAD_MUTEX_DEFAULT, pchild))
+        || (rv = apr_threadkey_private_create(&thread_key, thread_exit, pchild))) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
+                     MP_APLOGNO(0106) "cannot set up mod_python's thread bookkeeping");
+        return rv;
+    }
+    registry = apr_hash_make(interp_pool);
+    if ((rv = start_python(settings)) != APR_SUCCESS)
+        return rv;
+
+    PyObject *m = PyImport_ImportModule("threading");
+    if (m == NULL)
+        mp_log_py_error(NULL, NULL, s, "import threading");
+    Py_XDECREF(m);
+    log_python_identity();
+
+    ip = apr_pcalloc(interp_pool, sizeof(*ip));
+    ip->name = MP_MAIN_INTERPRETER;
+    ip->istate = PyInterpreterState_Main();
+    registry_add(ip);
+
+    /* This (the child's main) thread keeps Py_Initialize's thread state as
+     * its main-interpreter state: prefork serves requests on it. */
+    t = get_thread();
+    if (t == NULL || thread_grow(t, 0) < 0)
+        return APR_ENOMEM;
+    t->ts[0] = PyEval_SaveThread();
+    t->active = NULL;
+    python_up = 1;
+    apr_pool_cleanup_register(pchild, NULL, child_exit, apr_pool_cleanup_null);
+    return APR_SUCCESS;
+}
