@@ -124,7 +124,16 @@ const char *mp_canonical_dir(apr_pool_t *p, const char *dir);
 const char *mp_resolve_directory(apr_pool_t *p, const mp_handler *h, const char *filename);
 
 /* Extension of filename as mod_python matches it: "." + all after the first
- * dot of the last path component; NULL if none. */
+ * dot of the last path component; NULL if none.  With p == NULL the result
+ * points into filename (no copy). */
 const char *mp_filename_extension(apr_pool_t *p, const char *filename);
+
+/* The configured list of phase for a request with this filename (NULL for
+ * phases before filename is known): the "<PhaseName><ext>" list when one
+ * exists for filename's extension (then *ext, if ext != NULL, points at the
+ * extension inside filename), else dc->handlers[phase] (*ext = NULL).
+ * Allocates nothing. */
+mp_handler *mp_config_phase_handlers(const mp_dir_cfg *dc, int phase,
+                                     const char *filename, const char **ext);
 
 #endif /* MP_CONFIG_H */
