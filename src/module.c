@@ -34,38 +34,30 @@ static server_rec *main_server(void)
     return mp_main_server ? mp_main_server : ap_server_conf;
 }
 
-/* Cleanups registered with register_cleanup(), run LIFO when the child pool
- * is destroyed.  Kept in our own list (malloc'd, under our own mutex) so
- * that worker threads never allocate from the child pool. */
-typedef struct mp_cleanup mp_cleanup;
-struct mp_cleanup {
+/* A register_cleanup() entry; handed to mp_interp_at_child_exit(), which
+ * runs it (without the GIL) when the child pool is destroyed, LIFO with
+ * the other child-exit work and before Python's own exit work. */
+typedef struct {
     mp_interp *ip;          /* interpreter owning callable and data */
     server_rec *s;          /* where errors are logged */
     PyObject *callable;
     PyObject *data;
-    mp_cleanup *next;
-};
+} mp_cleanup;
 
-static mp_cleanup *mp_cleanups = NULL;
-static apr_thread_mutex_t *mp_cleanup_lock = NULL;
-
-static void cleanup_list_lock(void)
+static apr_status_t run_cleanup(void *arg)
 {
-    if (mp_cleanup_lock != NULL)
-        apr_thread_mutex_lock(mp_cleanup_lock);
-}
-
-static void cleanup_list_unlock(void)
-{
-    if (mp_cleanup_lock != NULL)
-        apr_thread_mutex_unlock(mp_cleanup_lock);
-}
-
-static void run_one_cleanup(mp_cleanup *c)
-{
+    mp_cleanup *c = arg;
     mp_gil_token tok;
     PyObject *res;
 
+    if (!mp_interp_python_ready()) {
+        /* the objects are left to the stopped interpreter */
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, c->s, MP_APLOGNO(0450)
+                     "Python is no longer running: a register_cleanup() callable "
+                     "was not run");
+        free(c);
+        return APR_SUCCESS;
+    }
     mp_interp_enter(c->ip, &tok);
     res = PyObject_CallOneArg(c->callable, c->data);
     if (res == NULL)
@@ -74,48 +66,14 @@ static void run_one_cleanup(mp_cleanup *c)
     Py_DECREF(c->callable);
     Py_DECREF(c->data);
     mp_interp_leave(&tok);
-}
-
-/* Child pool cleanup: no GIL held on entry. */
-static apr_status_t run_cleanups(void *unused)
-{
-    (void)unused;
-    for (;;) {
-        mp_cleanup *list, *c;
-
-        cleanup_list_lock();
-        list = mp_cleanups;
-        mp_cleanups = NULL;
-        cleanup_list_unlock();
-        if (list == NULL)
-            break;
-        if (!mp_interp_python_ready()) {
-            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, main_server(), MP_APLOGNO(0450)
-                         "Python is no longer running: register_cleanup() "
-                         "callables not run");
-            break;          /* the objects are left to the dead interpreter */
-        }
-        while (list != NULL) {
-            c = list;
-            list = c->next;
-            run_one_cleanup(c);
-            free(c);
-        }
-    }
+    free(c);
     return APR_SUCCESS;
 }
 
 void mp_module_set_context(apr_pool_t *pchild, server_rec *main_server_rec)
 {
-    mp_main_server = main_server_rec;
-    if (pchild == NULL || pchild == mp_pchild)
-        return;
     mp_pchild = pchild;
-    if (apr_thread_mutex_create(&mp_cleanup_lock, APR_THREAD_MUTEX_DEFAULT, pchild)
-        != APR_SUCCESS)
-        mp_cleanup_lock = NULL;
-    /* Registered after the mutex, so it runs before the mutex is destroyed. */
-    apr_pool_cleanup_register(pchild, NULL, run_cleanups, apr_pool_cleanup_null);
+    mp_main_server = main_server_rec;
 }
 
 /* ------------------------------------------------------------------ */
@@ -345,10 +303,7 @@ static PyObject *mod_register_cleanup(PyObject *self, PyObject *args, PyObject *
     c->s = s;
     c->callable = Py_NewRef(callable);
     c->data = Py_NewRef(data);
-    cleanup_list_lock();
-    c->next = mp_cleanups;
-    mp_cleanups = c;
-    cleanup_list_unlock();
+    mp_interp_at_child_exit(run_cleanup, c);
     Py_RETURN_NONE;
 }
 
