@@ -1,0 +1,4 @@
+# Test-only objects; used as: make -f Makefile -f test/unit/unit.mk <target>
+build/test/unit/confdump.so: test/unit/confdump.c build/src/config.o $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -shared -o $@ test/unit/confdump.c build/src/config.o
