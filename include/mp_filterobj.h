@@ -23,6 +23,10 @@ typedef struct {
     const char *handler;
     const char *dir;
     PyObject *req;                 /* mp_request or None */
+    /* --- added by filterobj.c/filter.c (private to them) --- */
+    int eos_seen;                  /* read() consumed an EOS bucket */
+    int eos_passed;                /* output: an EOS went to the next filter */
+    apr_off_t out_pending;         /* output: bytes written but not yet passed on */
 } mp_filter;
 
 extern PyTypeObject MpFilter_Type;
@@ -33,6 +37,15 @@ PyObject *mp_filter_new(ap_filter_t *f, apr_bucket_brigade *bb, int is_input,
                         ap_input_mode_t mode, apr_read_type_e block,
                         apr_off_t readbytes, const char *handler,
                         const char *dir, PyObject *req);
+/* Mark the object dead once its invocation is over (GIL held): later
+ * method calls and attribute reads raise instead of touching brigades that
+ * belong to httpd; drops the request reference. */
+void mp_filter_invalidate(PyObject *o);
+
+/* Output filters: pass `bb` to f->next with the GIL released and empty
+ * it afterwards (GIL held on entry).  Stores and returns the status. */
+apr_status_t mp_filter_pass(mp_filter *self, apr_bucket_brigade *bb);
+
 #define mp_filter_check(o) PyObject_TypeCheck((o), &MpFilter_Type)
 
 #endif
