@@ -84,6 +84,41 @@ MaxConnectionsPerChild 0
 """,
 }
 
+MPMS = ("event", "worker", "prefork")
+
+# One child process only: module globals then count per interpreter, not per
+# process, which makes interpreter-separation tests deterministic.
+SINGLE_CHILD = {
+    "event": """\
+StartServers 1
+ServerLimit 1
+ThreadLimit 32
+ThreadsPerChild 32
+MaxRequestWorkers 32
+MinSpareThreads 1
+MaxSpareThreads 32
+MaxConnectionsPerChild 0
+""",
+    "worker": """\
+StartServers 1
+ServerLimit 1
+ThreadLimit 32
+ThreadsPerChild 32
+MaxRequestWorkers 32
+MinSpareThreads 1
+MaxSpareThreads 32
+MaxConnectionsPerChild 0
+""",
+    "prefork": """\
+StartServers 1
+MinSpareServers 1
+MaxSpareServers 1
+ServerLimit 1
+MaxRequestWorkers 1
+MaxConnectionsPerChild 0
+""",
+}
+
 _live = set()          # running Httpd instances, stopped at exit
 _live_lock = threading.Lock()
 _pylib_stage = None    # staged, world-readable copy of the mod_python package
@@ -478,18 +513,34 @@ KeepAlive On
         except FileNotFoundError:
             return ""
 
+    def log_mark(self):
+        """Current size of the error log; pass to log_since()."""
+        try:
+            return os.path.getsize(self.log_path)
+        except OSError:
+            return 0
+
+    def log_since(self, mark):
+        """Error log text written after log_mark() returned mark."""
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(mark)
+                return f.read().decode("utf-8", "replace")
+        except FileNotFoundError:
+            return ""
+
     def log_contains(self, text):
         return text in self.error_log()
 
-    def wait_log(self, text, timeout=10.0):
-        """Wait until text appears in the error log (log handlers run after the
-        response is sent); returns True/False."""
+    def wait_log(self, text, timeout=10.0, mark=0):
+        """Wait until text appears in the error log (after mark; log and
+        cleanup handlers run after the response is sent). Returns True/False."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if text in self.error_log():
+            if text in self.log_since(mark):
                 return True
             time.sleep(0.05)
-        return text in self.error_log()
+        return text in self.log_since(mark)
 
     def crash_lines(self):
         return [l for l in self.error_log().splitlines()
