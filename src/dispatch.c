@@ -1,0 +1,530 @@
+/*
+ * dispatch.c - httpd hook entry points: request phases, connections,
+ * post_config and child_init, and the bridge to mod_python.apache.CallBack.
+ *
+ * Per request phase: typed config -> handler list (plain or "| .ext") plus
+ * req.add_handler() extras -> none? DECLINED without touching Python ->
+ * interpreter name -> reload poll (no GIL) -> enter interpreter -> sync
+ * changed modules if the poll said so -> CallBack.HandlerDispatch(req) ->
+ * leave -> map the status.
+ */
+#include "mp_common.h"
+#include "mp_dispatch.h"
+#include "mp_config.h"
+#include "mp_interp.h"
+#include "mp_reqstate.h"
+#include "mp_reload.h"
+#include "mp_log.h"
+#include "mp_module.h"
+#include "mp_mutex.h"
+#include "mp_filter.h"
+#include "mp_request.h"
+#include "mp_server.h"
+#include "mp_conn.h"
+#include "mp_hlist.h"
+
+#include "mod_auth.h"
+
+static server_rec *main_server;
+static apr_pool_t *child_pool;
+
+/* ------------------------------------------------- interpreter set-up */
+
+static void check_package_version(server_rec *s)
+{
+    static int warned;
+    PyObject *mod = PyImport_ImportModule("mod_python.version");
+    PyObject *v = mod ? PyObject_GetAttrString(mod, "version") : NULL;
+    const char *txt = v ? PyUnicode_AsUTF8(v) : NULL;
+
+    if (txt == NULL)
+        PyErr_Clear();
+    if (!warned && (txt == NULL || strcmp(txt, MP_VERSION_STRING) != 0)) {
+        PyObject *file = mod ? PyObject_GetAttrString(mod, "__file__") : NULL;
+        const char *f = file ? PyUnicode_AsUTF8(file) : NULL;
+        if (f == NULL)
+            PyErr_Clear();
+        warned = 1;
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                     MP_APLOGNO(0200) "mod_python version mismatch, expected '%s', found "
+                     "'%s' (package at %s)", MP_VERSION_STRING, txt ? txt : "?",
+                     f ? f : "?");
+        Py_XDECREF(file);
+    }
+    Py_XDECREF(v);
+    Py_XDECREF(mod);
+}
+
+static void log_sys_path(server_rec *s)
+{
+    PyObject *sys = PyImport_ImportModule("sys");
+    PyObject *path = sys ? PyObject_GetAttrString(sys, "path") : NULL;
+    PyObject *repr = path ? PyObject_Repr(path) : NULL;
+    const char *txt = repr ? PyUnicode_AsUTF8(repr) : NULL;
+
+    if (txt == NULL)
+        PyErr_Clear();
+    ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, MP_APLOGNO(0201) "sys.path is %s",
+                 txt ? txt : "?");
+    Py_XDECREF(repr);
+    Py_XDECREF(path);
+    Py_XDECREF(sys);
+}
+
+static PyObject *get_method(PyObject *obj, const char *name, int *failed)
+{
+    PyObject *m = PyObject_GetAttrString(obj, name);
+    if (m == NULL)
+        *failed = 1;
+    return m;
+}
+
+/* mp_interp_init_fn: import mod_python.apache in the new interpreter and
+ * keep its CallBack's entry points.  GIL held, current state in ip. */
+static int interp_init(mp_interp *ip, void *baton)
+{
+    server_rec *s = baton ? baton : main_server;
+    PyObject *apache, *server, *cb;
+    int failed = 0;
+
+    apache = PyImport_ImportModule("mod_python.apache");
+    if (apache == NULL) {
+        mp_log_py_error(NULL, NULL, s, "import mod_python.apache");
+        log_sys_path(s);
+        return -1;
+    }
+    check_package_version(s);
+    server = mp_server_new(main_server);
+    cb = server ? PyObject_CallMethod(apache, "init", "sO", ip->name, server) : NULL;
+    Py_XDECREF(server);
+    if (cb == NULL) {
+        mp_log_py_error(NULL, NULL, s, "mod_python.apache.init");
+        Py_DECREF(apache);
+        return -1;
+    }
+    ip->callback = cb;
+    ip->m_handler = get_method(cb, "HandlerDispatch", &failed);
+    ip->m_filter = get_method(cb, "FilterDispatch", &failed);
+    ip->m_connection = get_method(cb, "ConnectionDispatch", &failed);
+    ip->m_include = get_method(cb, "IncludeDispatch", &failed);
+    ip->m_import = get_method(cb, "ImportDispatch", &failed);
+    ip->m_sync = get_method(apache, "_reload_sync", &failed);
+    Py_DECREF(apache);
+    if (failed) {
+        mp_log_py_error(NULL, NULL, s, "mod_python.apache.CallBack");
+        return -1;
+    }
+    ip->watch = mp_watch_create(child_pool);
+    return 0;
+}
+
+mp_interp *mp_dispatch_interp(const char *name, server_rec *s)
+{
+    mp_interp *ip = mp_interp_get(name, interp_init, NULL, s);
+
+    if (ip == NULL)
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
+                     MP_APLOGNO(0202) "Can't get/create interpreter '%s'",
+                     name ? name : MP_MAIN_INTERPRETER);
+    return ip;
+}
+
+/* ------------------------------------------------ interpreter choice */
+
+const char *mp_select_interp_name(request_rec *r, conn_rec *c, const mp_dir_cfg *dc,
+                                  const mp_handler *first)
+{
+    server_rec *s;
+
+    if (dc != NULL && dc->interpreter != NULL)
+        return dc->interpreter;
+    if (dc != NULL && dc->interp_per_directory == 1) {
+        const char *f;
+        if (r == NULL || r->filename == NULL || *r->filename == '\0')
+            return MP_MAIN_INTERPRETER;
+        f = r->filename;
+        if (r->finfo.filetype == APR_DIR) {
+            size_t n = strlen(f);
+            return (n && f[n - 1] == '/') ? f : apr_pstrcat(r->pool, f, "/", NULL);
+        }
+        const char *slash = strrchr(f, '/');
+        return slash ? apr_pstrmemdup(r->pool, f, (apr_size_t)(slash - f + 1))
+                     : MP_MAIN_INTERPRETER;
+    }
+    if (dc != NULL && dc->interp_per_directive == 1) {
+        if (first != NULL && first->directory != NULL && *first->directory)
+            return first->directory;
+        return MP_MAIN_INTERPRETER;
+    }
+    s = r ? r->server : c ? c->base_server : main_server;
+    return (s && s->server_hostname) ? s->server_hostname : MP_MAIN_INTERPRETER;
+}
+
+/* ------------------------------------------------------------ reload */
+
+int mp_dispatch_poll(request_rec *r, mp_interp *ip, int autoreload)
+{
+    if (!autoreload || ip->watch == NULL)
+        return 0;
+    if (r != NULL && ip->index < 32) {
+        /* Once per interpreter per request: all the phases and filters of
+         * one request run on one generation of the code. */
+        mp_reqstate *rs = mp_reqstate_get(mp_request_root(r), 1);
+        unsigned bit = 1u << ip->index;
+        if (rs->polled & (int)bit)
+            return 0;
+        rs->polled |= (int)bit;
+    }
+    return mp_watch_poll(ip->watch);
+}
+
+void mp_dispatch_sync(request_rec *r, mp_interp *ip)
+{
+    PyObject *res = PyObject_CallNoArgs(ip->m_sync);
+
+    if (res == NULL)
+        mp_log_py_error(r, NULL, r ? NULL : main_server, "autoreload");
+    Py_XDECREF(res);
+}
+
+/* ---------------------------------------------------- request phases */
+
+/* The per-request copy of a phase's list: configured entries (with
+ * wildcard directories resolved against r->filename), then the dynamic
+ * ones.  Copied because req.add_handler() may append to it. */
+static mp_handler *request_list(request_rec *r, const mp_handler *conf,
+                                const mp_handler *dyn)
+{
+    mp_handler *head = NULL, **tail = &head;
+    const mp_handler *src;
+    int pass;
+
+    for (pass = 0; pass < 2; pass++) {
+        for (src = pass ? dyn : conf; src != NULL; src = src->next) {
+            mp_handler *h = apr_pmemdup(r->pool, src, sizeof(*h));
+            if (!h->is_location && (h->is_fnmatch || h->regex) && r->filename)
+                h->directory = mp_resolve_directory(r->pool, src, r->filename);
+            h->next = NULL;
+            *tail = h;
+            tail = &h->next;
+        }
+    }
+    return head;
+}
+
+/* Configured list for phase, honouring "| .ext" lists; *ext gets the
+ * matched extension. */
+static const mp_handler *configured_list(request_rec *r, const mp_dir_cfg *dc,
+                                         mp_phase_t phase, const char **ext)
+{
+    *ext = NULL;
+    if (dc->ext_handlers != NULL && r->filename != NULL) {
+        const char *e = mp_filename_extension(r->pool, r->filename);
+        if (e != NULL) {
+            const char *key = apr_pstrcat(r->pool, mp_phase_names[phase], e, NULL);
+            const mp_handler *h = apr_hash_get(dc->ext_handlers, key, APR_HASH_KEY_STRING);
+            if (h != NULL) {
+                *ext = e;
+                return h;
+            }
+        }
+    }
+    return dc->handlers[phase];
+}
+
+static int call_handler_dispatch(request_rec *r, mp_interp *ip, mp_phase_t phase,
+                                 mp_handler *list, const char *ext)
+{
+    PyObject *req, *hlist = NULL, *res = NULL;
+    int status = HTTP_INTERNAL_SERVER_ERROR;
+
+    req = mp_request_get(r, ip);
+    if (req != NULL)
+        hlist = mp_hlist_new(r->pool, list);
+    if (req == NULL || hlist == NULL) {
+        mp_log_py_error(r, NULL, NULL, mp_phase_names[phase]);
+        Py_XDECREF(req);
+        return status;
+    }
+    mp_request_set_phase(req, mp_phase_names[phase], hlist, ext);
+    res = PyObject_CallOneArg(ip->m_handler, req);
+    mp_request_set_phase(req, NULL, NULL, NULL);
+    if (res == NULL) {
+        mp_log_py_error(r, NULL, NULL, mp_phase_names[phase]);
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      MP_APLOGNO(0203) "%s: HandlerDispatch() returned nothing.",
+                      mp_phase_names[phase]);
+    }
+    else if (!PyLong_Check(res)) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      MP_APLOGNO(0204) "%s: HandlerDispatch() returned non-integer.",
+                      mp_phase_names[phase]);
+    }
+    else {
+        long v = PyLong_AsLong(res);
+        if (v == -1 && PyErr_Occurred()) {
+            mp_log_py_error(r, NULL, NULL, mp_phase_names[phase]);
+            v = HTTP_INTERNAL_SERVER_ERROR;
+        }
+        status = (int)v;
+    }
+    Py_XDECREF(res);
+    Py_DECREF(hlist);
+    Py_DECREF(req);
+    return status;
+}
+
+/* Run phase's handlers; DECLINED when there are none. */
+static int run_phase(request_rec *r, mp_phase_t phase)
+{
+    mp_dir_cfg *dc = mp_dir_config(r->per_dir_config);
+    mp_reqstate *rs = mp_reqstate_get(r, 0);
+    const mp_handler *conf, *dyn;
+    const char *ext, *name;
+    mp_handler *list;
+    mp_interp *ip;
+    mp_gil_token tok;
+    int stale, status;
+
+    conf = configured_list(r, dc, phase, &ext);
+    dyn = rs ? rs->dyn[phase] : NULL;
+    if (conf == NULL && dyn == NULL)
+        return DECLINED;
+    if (rs != NULL)
+        rs->dyn[phase] = NULL;   /* consumed: they run now */
+    list = request_list(r, conf, dyn);
+    name = mp_select_interp_name(r, NULL, dc, list);
+    if ((ip = mp_dispatch_interp(name, r->server)) == NULL)
+        return HTTP_INTERNAL_SERVER_ERROR;
+
+    stale = mp_dispatch_poll(r, ip, dc->autoreload != 0);
+    mp_interp_enter(ip, &tok);
+    if (stale)
+        mp_dispatch_sync(r, ip);
+    status = call_handler_dispatch(r, ip, phase, list, ext);
+    mp_interp_leave(&tok);
+
+    if (phase == MP_PHASE_AUTHEN) {
+        if (status == OK && r->user == NULL) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, MP_APLOGNO(0205)
+                          "After PythonAuthenHandler req->user is NULL. Assign something "
+                          "to req.user if returning OK to avoid this error.");
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        if (status == HTTP_UNAUTHORIZED)
+            ap_note_auth_failure(r);
+    }
+    return status;
+}
+
+/* Result of an "all"-type hook phase pair (Init then the phase itself). */
+static int run_init_then(request_rec *r, mp_phase_t phase, int server_level)
+{
+    mp_dir_cfg *dc = mp_dir_config(r->per_dir_config);
+    mp_reqstate *rs = mp_reqstate_get(r, 0);
+    const mp_handler *init = dc->handlers[MP_PHASE_INIT];
+    int status;
+
+    if (init != NULL && (server_level || rs == NULL || rs->init_ran != init)) {
+        status = run_phase(r, MP_PHASE_INIT);
+        if (server_level)
+            mp_reqstate_get(r, 1)->init_ran = init;
+        if (status != OK && status != DECLINED)
+            return status;
+    }
+    return run_phase(r, phase);
+}
+
+int mp_hook_post_read_request(request_rec *r)
+{
+    return run_init_then(r, MP_PHASE_POST_READ_REQUEST, 1);
+}
+
+int mp_hook_translate_name(request_rec *r)
+{
+    return run_phase(r, MP_PHASE_TRANS);
+}
+
+int mp_hook_location_shortcut(request_rec *r)
+{
+    /* A <Location> holding a mod_python handler directive: no URI to file
+     * translation, as mod_python 3.5 does. */
+    return mp_dir_config(r->per_dir_config)->d_is_location == 1 ? OK : DECLINED;
+}
+
+int mp_hook_header_parser(request_rec *r)
+{
+    return run_init_then(r, MP_PHASE_HEADER_PARSER, 0);
+}
+
+int mp_hook_access_checker(request_rec *r) { return run_phase(r, MP_PHASE_ACCESS); }
+int mp_hook_check_user_id(request_rec *r) { return run_phase(r, MP_PHASE_AUTHEN); }
+int mp_hook_auth_checker(request_rec *r) { return run_phase(r, MP_PHASE_AUTHZ); }
+int mp_hook_type_checker(request_rec *r) { return run_phase(r, MP_PHASE_TYPE); }
+int mp_hook_fixups(request_rec *r) { return run_phase(r, MP_PHASE_FIXUP); }
+int mp_hook_log_transaction(request_rec *r) { return run_phase(r, MP_PHASE_LOG); }
+
+int mp_hook_handler(request_rec *r)
+{
+    if (r->handler == NULL
+        || (strcmp(r->handler, "mod_python") != 0
+            && strcmp(r->handler, "python-program") != 0))
+        return DECLINED;
+    return run_phase(r, MP_PHASE_HANDLER);
+}
+
+/* Request pool cleanup (mp_request_end_fn): PythonCleanupHandler. */
+static void request_end(request_rec *r, mp_reqstate *rs)
+{
+    mp_dir_cfg *dc = mp_dir_config(r->per_dir_config);
+
+    if (dc->handlers[MP_PHASE_CLEANUP] == NULL && rs->dyn[MP_PHASE_CLEANUP] == NULL)
+        return;
+    (void)run_phase(r, MP_PHASE_CLEANUP);
+}
+
+/* --------------------------------------------------------- connection */
+
+int mp_hook_process_connection(conn_rec *c)
+{
+    mp_srv_cfg *sc = mp_srv_config(c->base_server);
+    mp_dir_cfg *dc;
+    mp_handler *list;
+    mp_interp *ip;
+    mp_gil_token tok;
+    PyObject *hlist, *conn, *res;
+    int status = HTTP_INTERNAL_SERVER_ERROR, stale;
+
+    if (sc->connection == NULL)
+        return DECLINED;
+    dc = mp_dir_config(c->base_server->lookup_defaults);
+    list = apr_pmemdup(c->pool, sc->connection, sizeof(*list));
+    list->next = NULL;
+    ip = mp_dispatch_interp(mp_select_interp_name(NULL, c, dc, NULL), c->base_server);
+    if (ip == NULL)
+        return HTTP_INTERNAL_SERVER_ERROR;
+    stale = mp_dispatch_poll(NULL, ip, dc->autoreload != 0);
+    mp_interp_enter(ip, &tok);
+    if (stale)
+        mp_dispatch_sync(NULL, ip);
+    hlist = mp_hlist_new(c->pool, list);
+    conn = hlist ? mp_conn_new(c, hlist) : NULL;
+    res = conn ? PyObject_CallOneArg(ip->m_connection, conn) : NULL;
+    if (res == NULL)
+        mp_log_py_error(NULL, c, NULL, "PythonConnectionHandler");
+    else if (PyLong_Check(res))
+        status = (int)PyLong_AsLong(res);
+    else
+        ap_log_cerror(APLOG_MARK, APLOG_ERR, 0, c, MP_APLOGNO(0206)
+                      "ConnectionDispatch() returned non-integer");
+    Py_XDECREF(res);
+    if (conn != NULL)
+        ((mp_conn *)conn)->dead = 1;   /* c outlives us, but the hlist does not */
+    Py_XDECREF(conn);
+    Py_XDECREF(hlist);
+    mp_interp_leave(&tok);
+    return status;
+}
+
+/* ------------------------------------------------------ start-up */
+
+int mp_hook_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                        server_rec *s)
+{
+    char pyver[16];
+    const char *v = Py_GetVersion();   /* a constant string; Python is not started */
+    size_t i;
+
+    (void)plog;
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG)
+        return OK;
+    /* "3.11.2 (main, ...)" -> "3.11" */
+    for (i = 0; i < sizeof(pyver) - 1 && v[i] && v[i] != ' '; i++)
+        pyver[i] = v[i];
+    pyver[i] = '\0';
+    if (strchr(pyver, '.') && strchr(strchr(pyver, '.') + 1, '.'))
+        *strchr(strchr(pyver, '.') + 1, '.') = '\0';
+    ap_add_version_component(pconf, "mod_python/" MP_VERSION_STRING);
+    ap_add_version_component(pconf, apr_pstrcat(pconf, "Python/", pyver, NULL));
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_CONFIG)
+        return OK;   /* first pass (and -t): never start anything */
+    return mp_mutex_post_config(pconf, ptemp, s);
+}
+
+static mp_reload_mode reload_mode(server_rec *s, apr_interval_time_t *interval)
+{
+    apr_table_t *opts = mp_srv_config(s)->options;
+    const char *m = apr_table_get(opts, "mod_python.autoreload.mechanism");
+    const char *iv = apr_table_get(opts, "mod_python.autoreload.interval");
+
+    *interval = iv ? (apr_interval_time_t)(atof(iv) * APR_USEC_PER_SEC) : 0;
+    if (m == NULL || *m == '\0' || !strcasecmp(m, "auto"))
+        return MP_RELOAD_AUTO;
+    if (!strcasecmp(m, "stat"))
+        return MP_RELOAD_STAT;
+    if (!strcasecmp(m, "inotify"))
+        return MP_RELOAD_INOTIFY;
+    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, MP_APLOGNO(0207)
+                 "PythonOption mod_python.autoreload.mechanism: unknown value '%s' "
+                 "(auto, inotify or stat); using auto", m);
+    return MP_RELOAD_AUTO;
+}
+
+/* PythonImport lines of every server, in order of appearance. */
+static void run_imports(server_rec *s)
+{
+    server_rec *vs;
+
+    for (vs = s; vs != NULL; vs = vs->next) {
+        apr_array_header_t *imps = mp_srv_config(vs)->imports;
+        int i;
+        for (i = 0; imps && i < imps->nelts; i++) {
+            const mp_import *imp = &APR_ARRAY_IDX(imps, i, mp_import);
+            mp_interp *ip = mp_dispatch_interp(imp->interpreter, vs);
+            mp_gil_token tok;
+            PyObject *res;
+            if (ip == NULL)
+                continue;
+            mp_interp_enter(ip, &tok);
+            res = PyObject_CallFunction(ip->m_import, "s", imp->module);
+            if (res == NULL) {
+                mp_log_py_error(NULL, NULL, vs, "PythonImport");
+                ap_log_error(APLOG_MARK, APLOG_ERR, 0, vs, MP_APLOGNO(0208)
+                             "directive_PythonImport: error importing %s", imp->module);
+            }
+            Py_XDECREF(res);
+            mp_interp_leave(&tok);
+        }
+    }
+}
+
+void mp_hook_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    mp_python_settings settings;
+    apr_interval_time_t interval;
+    mp_reload_mode mode;
+
+    main_server = s;
+    child_pool = pchild;
+    settings.optimize = mp_config_optimize(s);
+    settings.python_bin = MP_PYTHON_BIN;
+    settings.apache_init = mp_apache_module_init;
+
+    mp_mutex_child_init(pchild, s);
+    mp_module_set_context(pchild, s);
+    mp_server_set_child_pool(pchild);
+    mode = reload_mode(s, &interval);
+    mp_reload_child_init(pchild, s, mode, interval);
+    mp_reqstate_set_end_hook(request_end);
+    if (mp_interp_child_init(pchild, s, &settings) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, MP_APLOGNO(0209)
+                     "Python could not be started in this child: mod_python handlers "
+                     "will answer 500");
+        return;
+    }
+    mp_filter_register_ssi();
+    /* The main interpreter is made ready now, so its start-up cost is not
+     * paid by the first request. */
+    (void)mp_dispatch_interp(MP_MAIN_INTERPRETER, s);
+    run_imports(s);
+}
