@@ -5,6 +5,7 @@
  *
  * Licensed under the Apache License, Version 2.0 (see LICENSE).
  */
+#define MP_MODULE_RECORD 1
 #include "mp_common.h"
 #include "mp_config.h"
 #include "mp_dispatch.h"
@@ -78,6 +79,7 @@ static const command_rec mp_commands[] = {
 
 static void mp_register_hooks(apr_pool_t *p)
 {
+    (void)p;
     ap_hook_post_config(mp_hook_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(mp_hook_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_process_connection(mp_hook_process_connection, NULL, NULL, APR_HOOK_MIDDLE);

@@ -17,6 +17,7 @@
 #include "http_log.h"
 #include "http_main.h"
 #include "http_protocol.h"
+#include "http_connection.h"
 #include "http_request.h"
 #include "util_filter.h"
 #include "ap_mpm.h"
@@ -28,7 +29,8 @@
 
 #include "mp_version.h"
 
-#ifdef APLOG_USE_MODULE
+/* mod_python.c gets this from AP_DECLARE_MODULE(python) itself. */
+#if defined(APLOG_USE_MODULE) && !defined(MP_MODULE_RECORD)
 APLOG_USE_MODULE(python);
 #endif
 
