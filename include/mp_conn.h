@@ -11,13 +11,16 @@ typedef struct {
     PyObject *base_server;     /* cached mp_server */
     PyObject *notes;           /* cached mp_table */
     PyObject *hlist;           /* mp_hlist in connection handlers, else NULL */
-    apr_bucket_brigade *bb_in; /* for read/readline */
+    apr_bucket_brigade *bb_in; /* for read/readline (leftover input stays here) */
+    apr_bucket_brigade *bb_out;/* for write */
 } mp_conn;
 
 extern PyTypeObject MpConn_Type;
 
 int mp_conn_type_init(void);
-/* New wrapper; hlist may be NULL (outside connection handlers). */
+/* New wrapper; hlist may be NULL (outside connection handlers), else a new
+ * reference to it is taken.  The object is marked dead when c->pool is
+ * cleaned up.  NULL c -> None. */
 PyObject *mp_conn_new(conn_rec *c, PyObject *hlist);
 #define mp_conn_check(o) PyObject_TypeCheck((o), &MpConn_Type)
 

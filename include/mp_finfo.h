@@ -20,6 +20,10 @@ int mp_finfo_type_init(void);
 PyObject *mp_finfo_wrap(apr_finfo_t *f, PyObject *owner);
 /* apache.stat(fname, wanted) */
 PyObject *mp_finfo_stat(const char *fname, apr_int32_t wanted);
+/* The apr_finfo_t of an mp_finfo (NULL if o is not one or is no longer
+ * valid; no exception left set).  Its fname/name strings live in the
+ * object's pool: copy them (apr_pstrdup) when copying the struct. */
+apr_finfo_t *mp_finfo_ptr(PyObject *o);
 #define mp_finfo_check(o) PyObject_TypeCheck((o), &MpFinfo_Type)
 
 #endif

@@ -4,6 +4,7 @@
 
 #include "mp_common.h"
 #include "mp_util.h"
+#include "mp_interp.h"
 
 typedef struct {
     MP_OBJECT_HEAD
@@ -16,6 +17,18 @@ extern PyTypeObject MpServer_Type;
 
 int mp_server_type_init(void);
 PyObject *mp_server_new(server_rec *s);
+/* The child process pool (the top calls this at child init); cleanups
+ * registered with register_cleanup run when it is destroyed. */
+void mp_server_set_child_pool(apr_pool_t *p);
+/* Run callable(data) (data NULL -> None) at child exit inside interpreter
+ * ip (errors logged to s).  GIL held; 0 ok, -1 with an exception.  Used by
+ * server.register_cleanup() and _apache.register_cleanup(). */
+int mp_server_register_cleanup(mp_interp *ip, server_rec *s, PyObject *callable,
+                               PyObject *data);
+/* log_error() message argument: str -> UTF-8, bytes as is; None -> NULL
+ * with *none = 1; other types -> NULL with TypeError.  The text borrows
+ * from msg. */
+const char *mp_server_log_text(PyObject *msg, int *none);
 #define mp_server_check(o) PyObject_TypeCheck((o), &MpServer_Type)
 
 #endif
