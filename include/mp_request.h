@@ -25,6 +25,11 @@ typedef struct {
     apr_size_t rbuf_size, rbuf_pos, rbuf_len;
     apr_off_t bytes_queued;
     int content_type_set;
+    /* additions (request*.c only) */
+    apr_bucket_brigade *bb_in;      /* body read brigade (r->pool) */
+    int body_eof;                   /* end of the request body seen */
+    int io_busy;                    /* a body read is waiting without the GIL */
+    apr_table_t *options_src;       /* table `options` was made from */
 } mp_request;
 
 extern PyTypeObject MpRequest_Type;
@@ -38,5 +43,25 @@ PyObject *mp_request_get(request_rec *r, mp_interp *ip);
 void mp_request_set_phase(PyObject *req, const char *phase, PyObject *hlist,
                           const char *extension);
 #define mp_request_check(o) PyObject_TypeCheck((o), &MpRequest_Type)
+
+/* ---- private to src/request*.c ---------------------------------------- */
+
+/* Method tables of request_io.c and request_methods.c, each ended by a
+ * {NULL, NULL, 0, NULL} sentinel; request.c joins them into the type. */
+extern PyMethodDef mp_request_io_methods[];
+extern PyMethodDef mp_request_other_methods[];
+
+/* NULL with RuntimeError set when the request is gone, else the request_rec. */
+static inline request_rec *mp_request_rec(mp_request *self)
+{
+    if (self->dead || self->r == NULL) {
+        mp_err_dead("mp_request");
+        return NULL;
+    }
+    return self->r;
+}
+
+/* Release the body-read buffer (readline) of self. */
+void mp_request_io_free(mp_request *self);
 
 #endif
