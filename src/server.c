@@ -209,69 +209,43 @@ static PyGetSetDef server_getset[] = {
 /* child-exit cleanups                                                 */
 /* ------------------------------------------------------------------ */
 
-typedef struct mp_child_cleanup mp_child_cleanup;
-struct mp_child_cleanup {
-    mp_interp *ip;
-    server_rec *s;
+typedef struct {
+    mp_interp *ip;          /* interpreter that owns callable and data */
+    server_rec *s;          /* where errors are logged */
     PyObject *callable;
     PyObject *data;
-    mp_child_cleanup *next;
-};
+} mp_child_cleanup;
 
 static apr_pool_t *child_pool;
-static apr_thread_mutex_t *cleanup_mutex;
-static mp_child_cleanup *cleanups;          /* newest first */
-static int cleanup_hooked;                  /* our pool cleanup is registered */
 
 void mp_server_set_child_pool(apr_pool_t *p)
 {
     child_pool = p;
-    cleanup_mutex = NULL;
-    if (p != NULL &&
-        apr_thread_mutex_create(&cleanup_mutex, APR_THREAD_MUTEX_DEFAULT, p) != APR_SUCCESS)
-        cleanup_mutex = NULL;   /* the GIL still serialises registrations */
 }
 
-static void run_one_cleanup(mp_child_cleanup *e)
+/* Child pool cleanup (through mp_interp_at_child_exit); no GIL held. */
+static apr_status_t run_child_cleanup(void *data)
 {
+    mp_child_cleanup *e = data;
     mp_gil_token tok;
     PyObject *res;
 
-    if (!mp_interp_python_ready())
-        return;                 /* nothing safe to do; references are leaked */
+    if (!mp_interp_python_ready()) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, e->s, MP_APLOGNO(0700)
+                     "Python is no longer running: a server.register_cleanup() "
+                     "callable was not run");
+        free(e);
+        return APR_SUCCESS;
+    }
     mp_interp_enter(e->ip, &tok);
     res = PyObject_CallOneArg(e->callable, e->data);
     if (res == NULL)
-        mp_log_py_error(NULL, NULL, e->s, "register_cleanup callback");
+        mp_log_py_error(NULL, NULL, e->s, "server.register_cleanup callback");
     Py_XDECREF(res);
     Py_DECREF(e->callable);
     Py_DECREF(e->data);
     mp_interp_leave(&tok);
-}
-
-/* Child pool cleanup; runs without the GIL. */
-static apr_status_t run_child_cleanups(void *unused)
-{
-    mp_child_cleanup *e, *next;
-    (void)unused;
-
-    for (;;) {
-        if (cleanup_mutex)
-            apr_thread_mutex_lock(cleanup_mutex);
-        e = cleanups;
-        cleanups = NULL;
-        if (e == NULL)
-            cleanup_hooked = 0;
-        if (cleanup_mutex)
-            apr_thread_mutex_unlock(cleanup_mutex);
-        if (e == NULL)
-            break;
-        for (; e != NULL; e = next) {   /* callbacks may register more */
-            next = e->next;
-            run_one_cleanup(e);
-            free(e);
-        }
-    }
+    free(e);
     return APR_SUCCESS;
 }
 
@@ -296,26 +270,11 @@ int mp_server_register_cleanup(mp_interp *ip, server_rec *s, PyObject *callable,
     }
     e->ip = ip;
     e->s = s;
-    Py_INCREF(callable);
-    e->callable = callable;
-    if (data == NULL)
-        data = Py_None;
-    Py_INCREF(data);
-    e->data = data;
-
-    if (cleanup_mutex)
-        apr_thread_mutex_lock(cleanup_mutex);
-    if (!cleanup_hooked) {
-        /* registered lazily, i.e. after the interpreter module's own child
-         * cleanup, so that ours runs first (cleanups run newest first) */
-        apr_pool_cleanup_register(child_pool, NULL, run_child_cleanups,
-                                  apr_pool_cleanup_null);
-        cleanup_hooked = 1;
-    }
-    e->next = cleanups;
-    cleanups = e;
-    if (cleanup_mutex)
-        apr_thread_mutex_unlock(cleanup_mutex);
+    e->callable = Py_NewRef(callable);
+    e->data = Py_NewRef(data != NULL ? data : Py_None);
+    /* serialised registration on the (thread-unsafe) child pool; runs
+     * LIFO with other child-exit work, before Python's own exit work */
+    mp_interp_at_child_exit(run_child_cleanup, e);
     return 0;
 }
 

@@ -150,7 +150,7 @@ static PyObject *tbl_collect(apr_table_t *t, const char *ckey, int from)
         v = mp_str(e[i].val);
         if (v == NULL)
             goto fail;
-        if (first == NULL) {
+        if (first == NULL && list == NULL) {
             first = v;
             continue;
         }
