@@ -365,7 +365,7 @@ static int set_finfo(PyObject *o, PyObject *v, void *closure)
         PyErr_SetString(PyExc_TypeError, "finfo must be a finfoobject");
         return -1;
     }
-    src = ((mp_finfo *)v)->finfo;
+    src = mp_finfo_ptr(v);
     if (src == NULL) {
         PyErr_SetString(PyExc_ValueError, "finfo object holds no file information");
         return -1;

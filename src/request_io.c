@@ -193,7 +193,8 @@ static PyObject *read_body(mp_request *self, request_rec *r, Py_ssize_t n)
     res = PyBytes_FromStringAndSize(NULL, cap);
     if (res == NULL)
         return NULL;
-    memcpy(PyBytes_AS_STRING(res), self->rbuf + self->rbuf_pos, (size_t)have);
+    if (have > 0)
+        memcpy(PyBytes_AS_STRING(res), self->rbuf + self->rbuf_pos, (size_t)have);
     self->rbuf_pos = self->rbuf_len = 0;
     got = have;
     while (n < 0 || got < n) {
