@@ -13,6 +13,8 @@ typedef struct {
     PyObject *hlist;           /* mp_hlist in connection handlers, else NULL */
     apr_bucket_brigade *bb_in; /* for read/readline (leftover input stays here) */
     apr_bucket_brigade *bb_out;/* for write */
+    apr_pool_t *cleanup_pool;  /* c->pool while our "mark dead" cleanup is
+                                * registered there (killed in dealloc) */
 } mp_conn;
 
 extern PyTypeObject MpConn_Type;

@@ -22,6 +22,7 @@ static apr_status_t conn_pool_gone(void *data)
 
     /* Runs without the GIL: plain C fields only. */
     self->dead = 1;
+    self->cleanup_pool = NULL;
     self->bb_in = NULL;
     self->bb_out = NULL;
     return APR_SUCCESS;
@@ -484,8 +485,10 @@ static void conn_dealloc(PyObject *o)
     mp_conn *self = (mp_conn *)o;
 
     PyObject_GC_UnTrack(o);
-    if (!self->dead && self->c != NULL)
-        apr_pool_cleanup_kill(self->c->pool, self, conn_pool_gone);
+    /* `dead` may also be set by the owner (end of a connection handler);
+     * the cleanup is still registered then and must go */
+    if (self->cleanup_pool != NULL)
+        apr_pool_cleanup_kill(self->cleanup_pool, self, conn_pool_gone);
     conn_clear(o);
     PyObject_GC_Del(o);
 }
@@ -526,6 +529,7 @@ PyObject *mp_conn_new(conn_rec *c, PyObject *hlist)
     self->hlist = hlist;
     self->bb_in = NULL;
     self->bb_out = NULL;
+    self->cleanup_pool = c->pool;
     apr_pool_cleanup_register(c->pool, self, conn_pool_gone, apr_pool_cleanup_null);
     PyObject_GC_Track(self);
     return (PyObject *)self;
