@@ -353,35 +353,59 @@ static PyObject *write_failed(void)
     return NULL;
 }
 
+/* write(data, flush=1): data is str (sent as UTF-8) or any bytes-like
+ * object (3.5 took read-only ones only); its buffer is held while the GIL
+ * is released. */
 static PyObject *req_write(PyObject *o, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"data", "flush", NULL};
     mp_request *self = (mp_request *)o;
     request_rec *r = mp_request_rec(self);
-    const char *data;
+    PyObject *data;
+    Py_buffer view;
+    const char *buf;
     Py_ssize_t len;
     int flush = 1, rc = 0;
 
-    /* s#: str as UTF-8 or a read-only bytes-like object (kept alive by args). */
     if (r == NULL ||
-        !PyArg_ParseTupleAndKeywords(args, kw, "s#|i:write", kwlist, &data, &len, &flush))
+        !PyArg_ParseTupleAndKeywords(args, kw, "O|i:write", kwlist, &data, &flush))
         return NULL;
+    view.obj = NULL;
+    if (PyUnicode_Check(data)) {
+        buf = PyUnicode_AsUTF8AndSize(data, &len);
+        if (buf == NULL)
+            return NULL;
+    }
+    else if (PyObject_CheckBuffer(data)) {
+        if (PyObject_GetBuffer(data, &view, PyBUF_SIMPLE) < 0)
+            return NULL;
+        buf = view.buf;
+        len = view.len;
+    }
+    else {
+        PyErr_Format(PyExc_TypeError,
+                     "write() argument must be str or a bytes-like object, not %.100s",
+                     Py_TYPE(data)->tp_name);
+        return NULL;
+    }
     if (len > 0) {
-        MP_BEGIN_BLOCKING
         Py_ssize_t done = 0;
+        MP_BEGIN_BLOCKING
         while (rc != -1 && done < len) {
             int chunk = (len - done) > MP_WRITE_MAX ? MP_WRITE_MAX : (int)(len - done);
-            rc = ap_rwrite(data + done, chunk, r);
+            rc = ap_rwrite(buf + done, chunk, r);
             done += chunk;
         }
         if (rc != -1 && flush)
             rc = ap_rflush(r);
         MP_END_BLOCKING
-        if (rc == -1)
-            return write_failed();
-        if (!self->dead)
-            self->bytes_queued += len;
     }
+    if (view.obj != NULL)
+        PyBuffer_Release(&view);
+    if (rc == -1)
+        return write_failed();
+    if (!self->dead)
+        self->bytes_queued += len;
     Py_RETURN_NONE;
 }
 
@@ -433,6 +457,10 @@ static PyObject *req_sendfile(PyObject *o, PyObject *args, PyObject *kw)
     rv = apr_file_open(&fd, path, APR_READ, APR_OS_DEFAULT, r->pool);
     MP_END_BLOCKING
     if (rv != APR_SUCCESS) {
+        PyErr_SetString(PyExc_IOError, "Could not open file for reading");
+        return NULL;
+    }
+    if (finfo.filetype != APR_REG) {
         PyErr_SetString(PyExc_IOError, "Could not open file for reading");
         return NULL;
     }
