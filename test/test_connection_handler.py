@@ -37,9 +37,12 @@ def declining(conn):
     return apache.DECLINED
 '''
 
+# The echo protocol speaks first: a non-"http" protocol on the Listen line
+# keeps httpd from deferring accept() until the client sends data.
 CONFIG = r'''
 PythonPath "sys.path+['@ROOT@/lib']"
-Listen 127.0.0.1:@PORT2@
+Listen 127.0.0.1:@PORT2@ echo
+AcceptFilter echo none
 <VirtualHost 127.0.0.1:@PORT2@>
     ServerName echo.test
     PythonConnectionHandler echo

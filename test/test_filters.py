@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from harness import SINGLE_CHILD, Httpd
+from harness import MPMS, SINGLE_CHILD, Httpd
 
 FILTERS_PY = r'''
 from mod_python import apache
@@ -41,16 +41,15 @@ def chunked_upper(filter):
         filter.close()
 
 def lines(filter):
-    # readline(): number every line of the response
-    n = KEPT.get("lineno", 0)
+    # readline(): number every line of the response (counter kept per request)
+    n = getattr(filter.req, "lineno", 0)
     s = filter.readline()
     while s:
         n += 1
         filter.write(b"%d:" % n + s)
         s = filter.readline()
-    KEPT["lineno"] = n
+    filter.req.lineno = n
     if s is None:
-        KEPT["lineno"] = 0
         filter.close()
 
 def bytes_and_str(filter):
@@ -343,6 +342,16 @@ AddOutputFilter UPPERCASE .up
 <Location /missing>
     SetOutputFilter MOD_PYTHON
 </Location>
+<Location /py/post_missing>
+    PythonHandler handlers::echo_body
+    SetInputFilter MOD_PYTHON
+</Location>
+<Directory @DOCROOT@/chain>
+    SetOutputFilter UPPERCASE;LINES
+</Directory>
+<Location /py/chain>
+    SetOutputFilter LINES;UPPERCASE;MIXED
+</Location>
 '''
 
 FILES = {
@@ -351,6 +360,7 @@ FILES = {
     "htdocs/static/hello.txt": "hello static world\n",
     "htdocs/page.up": "added by extension\n",
     "htdocs/lines/abc.txt": "alpha\nbeta\ngamma\nno newline",
+    "htdocs/chain/abc.txt": "alpha\nbeta\n",
     "htdocs/page.txt": "not filtered\n",
     "htdocs/missing/x.txt": "never seen\n",
 }
@@ -413,6 +423,17 @@ def test_readline(srv):
     r = srv.get("/lines/abc.txt")
     assert r.status == 200
     assert r.body == b"1:alpha\n2:beta\n3:gamma\n4:no newline"
+
+
+def test_chained_python_filters(srv):
+    # the second filter runs inside the first one's flush (nested entry)
+    r = srv.get("/chain/abc.txt")
+    assert r.status == 200
+    assert r.body == b"1:ALPHA\n2:BETA\n"
+    r = srv.get("/py/chain")
+    assert r.status == 200
+    assert r.body.startswith(b"1:PART 0;")
+    assert r.body.endswith(b"PART 4;[str:\xc3\xa9][bytearray][memoryview][int:TypeError]")
 
 
 def test_write_accepts_str_and_buffers(srv):
@@ -603,6 +624,15 @@ def test_unregistered_generic_filter_is_500(srv):
     srv.assert_no_crash()
 
 
+def test_unregistered_generic_input_filter_fails_the_read(srv):
+    mark = srv.log_mark()
+    r = srv.post("/py/post_missing", body=b"abc", timeout=15)
+    assert r.status in (400, 500)
+    assert "Could not find registered filter" in srv.log_since(mark)
+    assert srv.post("/py/post", body=b"ok").body == b"len=2;OK"
+    srv.assert_no_crash()
+
+
 # ------------------------------------------------------------- streaming
 
 def _vmrss_kib(pid):
@@ -671,6 +701,45 @@ def test_100mib_through_output_filter_memory_stays_flat(srv):
     assert growth_mib < 50, "children RSS grew by %.1f MiB (baseline %d KiB)" % (
         growth_mib, baseline)
     srv.assert_no_crash()
+
+
+# ------------------------------------------------------- MPMs, concurrency
+
+@pytest.mark.parametrize("mpm", MPMS)
+def test_filters_under_every_mpm_concurrently(mp_module, mpm):
+    s = Httpd(CONFIG, files=FILES, mpm=mpm, name="filters-" + mpm)
+    s.start()
+    try:
+        errors = []
+
+        def worker(n):
+            try:
+                for i in range(10):
+                    body = b"worker %d request %d " % (n, i) * 50
+                    r = s.post("/py/post", body=body)
+                    assert r.body == b"len=%d;" % len(body) + body.upper(), r
+                    r = s.get("/py/multi_upper")
+                    assert r.body == b"PART 0;PART 1;PART 2;PART 3;PART 4;", r
+                    r = s.get("/py/dyn")
+                    assert r.body == b"HELLO DYNAMIC FILTER", r
+                    r = s.get("/chain/abc.txt")
+                    assert r.body == b"1:ALPHA\n2:BETA\n", r
+            except Exception as e:          # pragma: no cover - reported below
+                errors.append(repr(e))
+
+        threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        assert not errors, errors[:3]
+        (s1, b1), (s2, b2) = _keepalive_pair(s, "/py/raise_eos")
+        assert (s2, b2) == (200, b"not filtered\n")
+        s.assert_no_crash()
+    finally:
+        s.stop()
+    assert not [l for l in s.error_log().splitlines()
+                if "Segmentation fault" in l or "Fatal Python error" in l]
 
 
 def test_server_healthy_at_end(srv):
