@@ -703,6 +703,24 @@ def test_100mib_through_output_filter_memory_stays_flat(srv):
     srv.assert_no_crash()
 
 
+def test_client_abort_mid_stream(srv):
+    sock = socket.create_connection(("127.0.0.1", srv.port), timeout=20)
+    sock.sendall(b"GET /py/stream?50 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    got = 0
+    while got < 3 * 1024 * 1024:
+        data = sock.recv(65536)
+        if not data:
+            break
+        got += len(data)
+    sock.close()                        # the filter's next pass_on/flush fails
+    assert got >= 3 * 1024 * 1024
+    time.sleep(1)
+    r = srv.get("/py/stream?2")
+    assert r.status == 200
+    assert r.body == b"ABCDEFGHIJ" * 104858 * 2
+    srv.assert_no_crash()
+
+
 # ------------------------------------------------------- MPMs, concurrency
 
 @pytest.mark.parametrize("mpm", MPMS)
