@@ -29,13 +29,21 @@ void mp_request_io_free(mp_request *self)
 
 /* --------------------------------------------------------- body input */
 
-/* First body access: httpd's checks (Transfer-Encoding, Content-Length,
- * LimitRequestBody).  0 = ready, -1 = exception set (SERVER_RETURN). */
+/* Every body access starts here: refuses while another thread waits for
+ * body data (it owns our buffer), then on first use runs httpd's checks
+ * (Transfer-Encoding, Content-Length, LimitRequestBody).
+ * 0 = ready, -1 = exception set (RuntimeError or SERVER_RETURN). */
 static int body_setup(mp_request *self, request_rec *r)
 {
     apr_off_t limit;
     int rc;
 
+    if (self->io_busy) {
+        /* another thread is blocked filling our buffer */
+        PyErr_SetString(PyExc_RuntimeError,
+                        "request body is being read by another thread");
+        return -1;
+    }
     if (self->read_setup)
         return 0;
     rc = ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK);
@@ -120,11 +128,6 @@ static Py_ssize_t body_read(mp_request *self, request_rec *r, char *buf, apr_siz
 
     if (self->body_eof)
         return 0;
-    if (self->io_busy) {
-        PyErr_SetString(PyExc_RuntimeError,
-                        "request body is being read by another thread");
-        return -1;
-    }
     self->io_busy = 1;
     MP_BEGIN_BLOCKING
     rv = pull_body(r, self->bb_in, buf, want, &got, &eos);
