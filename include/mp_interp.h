@@ -36,6 +36,9 @@ struct mp_interp {
     PyObject *m_import;               /* ImportDispatch */
     PyObject *m_sync;                 /* importer sync (take reload changes) */
     struct mp_watch *watch;           /* reload.c table of this interpreter */
+    PyThreadState *anchor;            /* the state Py_NewInterpreter() made: never
+                                         deleted (CPython 3.11 aborts when a new state
+                                         is made for an interpreter that has none) */
 };
 
 /* Called once per interpreter, GIL held, current thread state in ip. */

@@ -30,8 +30,10 @@ const char *mp_reload_mechanism(void);
 mp_watch *mp_watch_create(apr_pool_t *p);
 
 /* Start watching path (stat it now: call before reading the file).
- * Re-adding a watched path refreshes its stat tuple and clears dirt. */
-void mp_watch_add(mp_watch *w, const char *path);
+ * Re-adding a watched path refreshes its stat tuple and clears dirt.
+ * Returns 0 when a writer still has the file open after modifying it (the
+ * caller should not trust what it reads now; a close event will follow). */
+int mp_watch_add(mp_watch *w, const char *path);
 
 /* Per-request check: collect pending change notifications and report
  * whether anything changed that has not been acknowledged. No GIL needed. */

@@ -61,7 +61,8 @@ static void thread_exit(void *data)
     if (python_up) {
         /* Sub-interpreter states first, the main (PyGILState) one last. */
         for (i = t->n - 1; i >= 0; i--) {
-            if (t->ts[i] == NULL)
+            mp_interp *ip = mp_interp_at(i);
+            if (t->ts[i] == NULL || (ip != NULL && ip->anchor == t->ts[i]))
                 continue;
             PyEval_RestoreThread(t->ts[i]);
             PyThreadState_Clear(t->ts[i]);
@@ -288,6 +289,7 @@ static mp_interp *create_interp(const char *name)
     if (thread_grow(t, ip->index) < 0)
         return NULL;
     t->ts[ip->index] = nts;
+    ip->anchor = nts;
     ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, main_server,
                  MP_APLOGNO(0102) "created Python interpreter '%s' in pid %" APR_PID_T_FMT,
                  name, getpid());

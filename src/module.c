@@ -459,14 +459,16 @@ static PyObject *mod_watch(PyObject *self, PyObject *args)
     if (!PyArg_ParseTuple(args, "O&:_watch", PyUnicode_FSConverter, &path))
         return NULL;
     w = current_watch();
+    int stable = 1;
     if (w != NULL) {
         const char *p = PyBytes_AS_STRING(path);
         MP_BEGIN_BLOCKING
-        mp_watch_add(w, p);
+        stable = mp_watch_add(w, p);
         MP_END_BLOCKING
     }
     Py_DECREF(path);
-    Py_RETURN_NONE;
+    /* False: a writer still has the file open; do not trust a read now. */
+    return PyBool_FromLong(stable);
 }
 
 static PyObject *mod_reload_poll(PyObject *self, PyObject *noargs)

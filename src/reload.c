@@ -51,6 +51,7 @@ struct mp_entry {
     mp_stamp stamp;
     int dirty;
     int polled;            /* not covered by inotify: stat()ed by every poll */
+    int writing;           /* modified and not yet closed by its writer */
     mp_entry *next_dirty;
 };
 
@@ -245,6 +246,15 @@ static void handle_event(const struct inotify_event *ev)
         if (!whole && (ev->len == 0 || strcmp(reg->name, ev->name) != 0))
             continue;
         apr_thread_mutex_lock(reg->w->mutex);
+        if ((ev->mask & IN_MODIFY) && !(ev->mask & ~(IN_MODIFY | IN_ISDIR))) {
+            /* A write in progress (e.g. cp or an in-place save): the change
+             * counts once the writer closes the file. */
+            reg->entry->writing = 1;
+            apr_thread_mutex_unlock(reg->w->mutex);
+            continue;
+        }
+        if (ev->mask & (IN_CLOSE_WRITE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM))
+            reg->entry->writing = 0;
         recheck(reg->w, reg->entry);
         if (ev->mask & IN_IGNORED)
             reg->entry->polled = 1;   /* its directory went away: fall back to stat */
@@ -341,14 +351,18 @@ mp_watch *mp_watch_create(apr_pool_t *p)
     return w;
 }
 
-void mp_watch_add(mp_watch *w, const char *path)
+int mp_watch_add(mp_watch *w, const char *path)
 {
     mp_entry *e;
-    int fresh = 0;
+    int fresh = 0, stable;
 
     if (w == NULL || path == NULL || *path == '\0')
-        return;
+        return 1;
     apr_thread_mutex_lock(ino_mutex);
+#ifdef MP_HAVE_INOTIFY
+    if (mode == MP_RELOAD_INOTIFY)
+        drain();      /* so that `writing` reflects every event queued so far */
+#endif
     apr_thread_mutex_lock(w->mutex);
     e = apr_hash_get(w->entries, path, APR_HASH_KEY_STRING);
     if (e == NULL) {
@@ -369,14 +383,16 @@ void mp_watch_add(mp_watch *w, const char *path)
             }
         e->dirty = 0;
     }
+    stable = !e->writing;
     apr_thread_mutex_unlock(w->mutex);
-    if (fresh) {
+    /* Every (re)load re-registers: a symlink may point elsewhere now. */
+    if (fresh || !e->polled) {
         int ok = 0;
 #ifdef MP_HAVE_INOTIFY
         if (mode == MP_RELOAD_INOTIFY && e->path[0] == '/')
             ok = (watch_path(w, e) == 0);
 #endif
-        if (!ok && mode == MP_RELOAD_INOTIFY) {
+        if (!ok && mode == MP_RELOAD_INOTIFY && !e->polled) {
             apr_thread_mutex_lock(w->mutex);
             e->polled = 1;
             *(mp_entry **)apr_array_push(w->polled) = e;
@@ -384,6 +400,7 @@ void mp_watch_add(mp_watch *w, const char *path)
         }
     }
     apr_thread_mutex_unlock(ino_mutex);
+    return stable;
 }
 
 int mp_watch_poll(mp_watch *w)

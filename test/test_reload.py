@@ -74,19 +74,10 @@ CONF = """
   SetHandler mod_python
   PythonHandler pkg.mod
 </Directory>
-<Directory @DOCROOT@/broken>
-  SetHandler mod_python
-  PythonHandler bmod
-  PythonDebug Off
-</Directory>
 <Directory @DOCROOT@/brokendbg>
   SetHandler mod_python
   PythonHandler dmod
   PythonDebug On
-</Directory>
-<Directory @DOCROOT@/gone>
-  SetHandler mod_python
-  PythonHandler gmod
 </Directory>
 <Directory @DOCROOT@/clone>
   SetHandler mod_python
@@ -101,7 +92,7 @@ CONF = """
 CLONE_SRC = """\
 from mod_python import apache
 VERSION = %d
-hits = 0
+hits = globals().get('hits', 0)     # kept when __mp_clone__ carried it over
 def __mp_clone__(new):
     new.hits = hits
 def handler(req):
@@ -132,9 +123,7 @@ FILES = {
         "    req.write(NAME + ' ' + sub.NAME)\n"
         "    return apache.OK\n"),
     "htdocs/pkgapp/pkg/sub.py": "NAME = 's1'\n",
-    "htdocs/broken/bmod.py": handler_src(1),
     "htdocs/brokendbg/dmod.py": handler_src(1),
-    "htdocs/gone/gmod.py": handler_src(1),
     "htdocs/clone/cmod.py": CLONE_SRC % 1,
     "htdocs/link/v1.py": handler_src(1),
     "htdocs/link/v2.py": handler_src(2),
@@ -216,22 +205,6 @@ def test_package_submodule(srv):
     assert versions(srv, "/pkgapp/x", 50) == ["s2 s2"] * 50
 
 
-def test_syntax_error_then_fix_debug_off(srv):
-    path = os.path.join(srv.docroot, "broken", "bmod.py")
-    write_in_place(path, handler_src(1))
-    assert set(versions(srv, "/broken/x", 10)) == {"1"}
-    mark = srv.log_mark()
-    write_in_place(path, handler_src(2) + "def oops(:\n")
-    # the last good module keeps serving
-    assert versions(srv, "/broken/x", 30) == ["1"] * 30
-    log = srv.log_since(mark)
-    assert "SyntaxError" in log and "bmod" in log
-    # logged once per change per child (at most one line per child process)
-    assert log.count("re-import of module 'bmod'") <= 8
-    write_in_place(path, handler_src(3))
-    assert versions(srv, "/broken/x", 50) == ["3"] * 50
-
-
 def test_syntax_error_then_fix_debug_on(srv):
     path = os.path.join(srv.docroot, "brokendbg", "dmod.py")
     write_in_place(path, handler_src(1))
@@ -243,18 +216,6 @@ def test_syntax_error_then_fix_debug_on(srv):
         assert "boom at import" in r.text
     write_in_place(path, handler_src(3))
     assert versions(srv, "/brokendbg/x", 50) == ["3"] * 50
-
-
-def test_deleted_file(srv):
-    path = os.path.join(srv.docroot, "gone", "gmod.py")
-    write_in_place(path, handler_src(1))
-    assert set(versions(srv, "/gone/x", 10)) == {"1"}
-    mark = srv.log_mark()
-    os.unlink(path)
-    assert versions(srv, "/gone/x", 20) == ["1"] * 20
-    assert "is gone" in srv.log_since(mark)
-    write_in_place(path, handler_src(2))
-    assert versions(srv, "/gone/x", 50) == ["2"] * 50
 
 
 def test_mp_clone_carries_state(srv):
@@ -301,6 +262,15 @@ ONOFF_CONF = """
   SetHandler mod_python
   PythonHandler htoffmod
 </Directory>
+<Directory @DOCROOT@/broken>
+  SetHandler mod_python
+  PythonHandler bmod
+  PythonDebug Off
+</Directory>
+<Directory @DOCROOT@/gone>
+  SetHandler mod_python
+  PythonHandler gmod
+</Directory>
 <Directory @DOCROOT@/explicit>
   SetHandler mod_python
   PythonHandler explicit
@@ -322,6 +292,8 @@ ONOFF_FILES = {
         "    req.write('%%s %%s' %% (m.VERSION, req.get_config().get('PythonAutoReload')))\n"
         "    return apache.OK\n" % "@DOCROOT@/explicit"),
     "htdocs/explicit/target.py": "VERSION = 1\n",
+    "htdocs/broken/bmod.py": handler_src(1),
+    "htdocs/gone/gmod.py": handler_src(1),
 }
 
 
@@ -359,6 +331,35 @@ def test_explicit_autoreload_in_off_directory(onoff):
     assert versions(onoff, "/explicit/x", 3) == ["1 0"] * 3
     write_in_place(os.path.join(onoff.docroot, "explicit", "target.py"), "VERSION = 2\n")
     assert versions(onoff, "/explicit/x", 5) == ["2 0"] * 5
+
+
+# one child: a process that never loaded the module cannot keep serving it
+def test_syntax_error_then_fix_debug_off(onoff):
+    path = os.path.join(onoff.docroot, "broken", "bmod.py")
+    write_in_place(path, handler_src(1))
+    assert set(versions(onoff, "/broken/x", 10)) == {"1"}
+    mark = onoff.log_mark()
+    write_in_place(path, handler_src(2) + "def oops(:\n")
+    # the last good module keeps serving
+    assert versions(onoff, "/broken/x", 30) == ["1"] * 30
+    log = onoff.log_since(mark)
+    assert "SyntaxError" in log and "bmod" in log
+    # logged once per change (one child here)
+    assert log.count("re-import of module 'bmod'") == 1
+    write_in_place(path, handler_src(3))
+    assert versions(onoff, "/broken/x", 50) == ["3"] * 50
+
+
+def test_deleted_file(onoff):
+    path = os.path.join(onoff.docroot, "gone", "gmod.py")
+    write_in_place(path, handler_src(1))
+    assert set(versions(onoff, "/gone/x", 10)) == {"1"}
+    mark = onoff.log_mark()
+    os.unlink(path)
+    assert versions(onoff, "/gone/x", 20) == ["1"] * 20
+    assert "is gone" in onoff.log_since(mark)
+    write_in_place(path, handler_src(2))
+    assert versions(onoff, "/gone/x", 50) == ["2"] * 50
 
 
 # ----------------------------------------------------- the stat fallback

@@ -31,6 +31,7 @@ import site
 import sys
 import sysconfig
 import threading
+import time
 import traceback
 
 import _apache
@@ -170,6 +171,31 @@ def _read_code(path):
     return compile(source, path, "exec", dont_inherit=True)
 
 
+def _stamp(st):
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _read_stable(path, wait):
+    """Register path with C (stat before read) and read its source, making
+    sure no writer was at work on it meanwhile.  Returns the source bytes,
+    or None when it is being written (wait=False).  With wait=True wait up
+    to two seconds for the writer to finish, then read what is there."""
+    deadline = time.monotonic() + (2.0 if wait else 0.0)
+    while True:
+        if _apache._watch(path):
+            before = os.stat(path)
+            with open(path, "rb") as f:
+                source = f.read()
+            if _stamp(before) == _stamp(os.stat(path)):
+                return source
+        if time.monotonic() >= deadline:
+            if wait:
+                with open(path, "rb") as f:
+                    return f.read()
+            return None
+        time.sleep(0.01)
+
+
 class _Loader(importlib.abc.Loader):
     """Loads a managed module from source and registers it."""
 
@@ -191,8 +217,8 @@ class _Loader(importlib.abc.Loader):
         return os.path.basename(self.path) == "__init__.py"
 
     def exec_module(self, module):
-        _apache._watch(self.path)          # stat before read
-        code = _read_code(self.path)
+        source = _read_stable(self.path, True)
+        code = compile(source, self.path, "exec", dont_inherit=True)
         entry = _Entry(module.__name__, self.path)
         stack = _stack()
         parent = stack[-1] if stack else None
@@ -326,10 +352,12 @@ def _reexec(e, log):
             _log("MP0351: mod_python: file '%s' of module '%s' is gone; keeping the "
                  "loaded module" % (path, name), APLOG_WARNING)
         return False
-    _apache._watch(path)                   # stat before read
     cause = e.cause or path
     try:
-        code = _read_code(path)
+        # A writer at work on the file: wait for it (briefly) rather than
+        # keep serving a version older than one already written.
+        source = _read_stable(path, True)
+        code = compile(source, path, "exec", dont_inherit=True)
         new = _fresh_module(name, path, old)
         if hasattr(old, "__mp_clone__"):
             try:
