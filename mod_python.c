@@ -77,6 +77,14 @@ static const command_rec mp_commands[] = {
     {NULL}
 };
 
+/* Python handlers for these phases run before httpd's own modules for the
+ * same phase, which would otherwise answer first (mod_mime sets the type,
+ * mod_auth_basic authenticates, mod_authz_core authorises). */
+static const char *const mp_before_mime[] = {"mod_mime.c", NULL};
+static const char *const mp_before_authn[] = {
+    "mod_auth_basic.c", "mod_auth_digest.c", "mod_auth_form.c", NULL};
+static const char *const mp_before_authz[] = {"mod_authz_core.c", NULL};
+
 static void mp_register_hooks(apr_pool_t *p)
 {
     (void)p;
@@ -88,9 +96,9 @@ static void mp_register_hooks(apr_pool_t *p)
     ap_hook_translate_name(mp_hook_location_shortcut, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_header_parser(mp_hook_header_parser, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_access_checker(mp_hook_access_checker, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_check_user_id(mp_hook_check_user_id, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_auth_checker(mp_hook_auth_checker, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_type_checker(mp_hook_type_checker, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_user_id(mp_hook_check_user_id, NULL, mp_before_authn, APR_HOOK_MIDDLE);
+    ap_hook_auth_checker(mp_hook_auth_checker, NULL, mp_before_authz, APR_HOOK_MIDDLE);
+    ap_hook_type_checker(mp_hook_type_checker, NULL, mp_before_mime, APR_HOOK_MIDDLE);
     ap_hook_fixups(mp_hook_fixups, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(mp_hook_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_log_transaction(mp_hook_log_transaction, NULL, NULL, APR_HOOK_MIDDLE);
