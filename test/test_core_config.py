@@ -18,6 +18,8 @@ def handler(req):
     req.write(json.dumps({
         "config": dict(req.get_config()),
         "options": dict(req.get_options()),
+        "server_options": dict(req.server.get_options()),
+        "server_config": dict(req.server.get_config()),
         "module": __name__,
         "file": __file__,
     }))
@@ -113,6 +115,11 @@ FILES = {
     "htdocs/rsrc/.htaccess": "PythonTransHandler dump\n",
     "htdocs/rsrc/x.txt": "x\n",
     "htdocs/pp/x.txt": "x\n",
+    "htdocs/ovlist/dump3.py": DUMP_PY,
+    "htdocs/ovlist/.htaccess": "PythonOption level ovlist\n",
+    "htdocs/ovlist/x.txt": "x\n",
+    "htdocs/ovlist/bad/.htaccess": "PythonHandler no_such_module\n",
+    "htdocs/ovlist/bad/x.txt": "x\n",
     "htdocs/nopp/x.txt": "x\n",
     "lib2/onlylib2.py": ONLYLIB2_PY,
 }
@@ -121,6 +128,21 @@ EXTRA = r'''
 <Directory @DOCROOT@/rsrc>
     AllowOverride All
 </Directory>
+<Directory @DOCROOT@/ovlist>
+    SetHandler mod_python
+    PythonHandler dump3
+    AllowOverride None
+    AllowOverrideList PythonOption
+</Directory>
+
+Listen 127.0.0.1:@PORT2@
+<VirtualHost 127.0.0.1:@PORT2@>
+    ServerName v.test
+    PythonOption level vhost
+    PythonOption vhopt v1
+    PythonOption tobeunset
+    PythonAutoReload On
+</VirtualHost>
 '''
 
 
@@ -221,6 +243,48 @@ def test_server_only_directive_in_htaccess_is_500(srv):
     assert r.status == 500
     log = srv.log_since(mark)
     assert "PythonTransHandler" in log and "not allowed here" in log, log
+
+
+def test_allowoverridelist_enables_single_directive(srv):
+    d = dump(srv, "/ovlist/x.txt")
+    assert d["options"]["level"] == "ovlist"
+
+
+def test_directive_not_in_allowoverridelist_is_500(srv):
+    mark = srv.log_mark()
+    r = srv.get("/ovlist/bad/x.txt")
+    assert r.status == 500
+    log = srv.log_since(mark)
+    assert "PythonHandler" in log and "not allowed here" in log, log
+
+
+def test_main_server_config(srv):
+    d = dump(srv, "/noover/x.txt")
+    assert d["options"] == {"srvopt": "s1", "level": "server", "tobeunset": "present"}
+    assert d["config"]["PythonAutoReload"] == "0"
+    assert d["server_options"] == {"srvopt": "s1", "level": "server",
+                                   "tobeunset": "present"}
+    assert d["server_config"]["PythonAutoReload"] == "0"
+    assert d["server_config"]["PythonDebug"] == "0"
+
+
+def test_vhost_overrides_main_server(srv):
+    d = json.loads(srv.get("/noover/x.txt", port=srv.port2).text)
+    assert d["options"] == {"srvopt": "s1", "level": "vhost", "vhopt": "v1"}
+    assert d["config"]["PythonAutoReload"] == "1"
+    assert d["config"]["PythonDebug"] == "0"
+    # server.get_options() does not drop empty values (directives.md 3.12)
+    assert d["server_options"] == {"srvopt": "s1", "level": "vhost",
+                                   "tobeunset": "", "vhopt": "v1"}
+    assert d["server_config"]["PythonAutoReload"] == "1"
+
+
+def test_directory_overrides_vhost(srv):
+    d = json.loads(srv.get("/cfg/sub/x.txt", port=srv.port2).text)
+    assert d["options"]["level"] == "subdir"
+    assert d["options"]["vhopt"] == "v1"
+    assert d["config"]["PythonDebug"] == "1"
+    assert d["config"]["PythonAutoReload"] == "1"
 
 
 def test_python_path(srv):
