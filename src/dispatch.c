@@ -446,8 +446,8 @@ int mp_hook_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
         *strchr(strchr(pyver, '.') + 1, '.') = '\0';
     ap_add_version_component(pconf, "mod_python/" MP_VERSION_STRING);
     ap_add_version_component(pconf, apr_pstrcat(pconf, "Python/", pyver, NULL));
-    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_CONFIG)
-        return OK;   /* first pass (and -t): never start anything */
+    if (ap_state_query(AP_SQ_RUN_MODE) != AP_SQ_RM_NORMAL)
+        return OK;   /* -t, -S, ...: never start anything */
     return mp_mutex_post_config(pconf, ptemp, s);
 }
 

@@ -1,0 +1,156 @@
+#!/usr/bin/python3
+"""Throughput of mod_python handlers, measured with wrk, in one run:
+
+* a static file on the same httpd as our module (the reference, ratio 1.0);
+* our module: hello world with PythonAutoReload On and Off, and the same
+  handler importing 50 helper modules (On and Off);
+* Debian's mod_python 3.5 (libapache2-mod-python) with the same handlers
+  in its own httpd, same MPM and settings.
+
+Results are printed as requests/second and as ratios.  Not part of CI;
+timings never go into tests.  Usage: bench/run.sh [seconds] [connections]
+"""
+import os
+import re
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test"))
+from harness import Httpd   # noqa: E402
+
+DEBIAN_SO = "/usr/lib/apache2/modules/mod_python.so"
+DEBIAN_PKG = "/usr/lib/python3/dist-packages/mod_python"
+DURATION = int(sys.argv[1]) if len(sys.argv) > 1 else 10
+CONNS = int(sys.argv[2]) if len(sys.argv) > 2 else 32
+HELPERS = 50
+
+MPM = """\
+StartServers 2
+ServerLimit 2
+ThreadLimit 32
+ThreadsPerChild 32
+MaxRequestWorkers 64
+MinSpareThreads 32
+MaxSpareThreads 64
+MaxConnectionsPerChild 0
+KeepAlive On
+MaxKeepAliveRequests 0
+LogLevel warn
+"""
+
+HELLO = """\
+from mod_python import apache
+def handler(req):
+    req.content_type = "text/plain"
+    req.write("Hello, world!\\n")
+    return apache.OK
+"""
+
+MANY = "".join("import helper%02d\n" % i for i in range(HELPERS)) + """\
+from mod_python import apache
+def handler(req):
+    req.content_type = "text/plain"
+    req.write("Hello, world! %d\\n" % helper00.VALUE)
+    return apache.OK
+"""
+
+
+def conf(autoreload_default="On"):
+    return """
+<Directory @DOCROOT@/on>
+  SetHandler mod_python
+  PythonHandler hello
+  PythonAutoReload On
+</Directory>
+<Directory @DOCROOT@/off>
+  SetHandler mod_python
+  PythonHandler hello
+  PythonAutoReload Off
+</Directory>
+<Directory @DOCROOT@/manyon>
+  SetHandler mod_python
+  PythonHandler many
+  PythonAutoReload On
+</Directory>
+<Directory @DOCROOT@/manyoff>
+  SetHandler mod_python
+  PythonHandler many
+  PythonAutoReload Off
+</Directory>
+"""
+
+
+def files():
+    f = {"htdocs/static.txt": "Hello, world!\n"}
+    for d in ("on", "off"):
+        f["htdocs/%s/hello.py" % d] = HELLO
+    for d in ("manyon", "manyoff"):
+        f["htdocs/%s/many.py" % d] = MANY
+        for i in range(HELPERS):
+            f["htdocs/%s/helper%02d.py" % (d, i)] = "VALUE = %d\n" % i
+    return f
+
+
+def wrk(port, path):
+    url = "http://127.0.0.1:%d%s" % (port, path)
+    subprocess.run(["wrk", "-t2", "-c%d" % CONNS, "-d2s", url],
+                   capture_output=True, check=True)                  # warm-up
+    out = subprocess.run(["wrk", "-t2", "-c%d" % CONNS, "-d%ds" % DURATION, url],
+                         capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return rps, int(errors.group(1)) if errors else 0
+
+
+def main():
+    if not os.path.exists(DEBIAN_SO) or not os.path.isdir(DEBIAN_PKG):
+        sys.exit("Debian's mod_python 3.5 is missing: apt-get install libapache2-mod-python")
+    ours = Httpd(conf(), files=files(), mpm="event", mpm_config=MPM, name="bench-ours")
+    # Debian's module: its own .so, its own package from dist-packages (no PYTHONPATH).
+    theirs = Httpd("LoadModule python_module %s\n" % DEBIAN_SO + conf(), files=files(),
+                   mpm="event", mpm_config=MPM, name="bench-35", load_python=False,
+                   env={"PYTHONPATH": ""})
+    rows = []
+    for label, srv, path in (
+            ("static file (same httpd as ours)", ours, "/static.txt"),
+            ("ours: hello, AutoReload On", ours, "/on/x"),
+            ("ours: hello, AutoReload Off", ours, "/off/x"),
+            ("ours: 50 helper modules, On", ours, "/manyon/x"),
+            ("ours: 50 helper modules, Off", ours, "/manyoff/x"),
+            ("mod_python 3.5: hello, AutoReload On", theirs, "/on/x"),
+            ("mod_python 3.5: hello, AutoReload Off", theirs, "/off/x"),
+            ("mod_python 3.5: 50 helper modules, On", theirs, "/manyon/x"),
+            ("mod_python 3.5: 50 helper modules, Off", theirs, "/manyoff/x")):
+        if not srv.running:
+            srv.start()
+        r = srv.get(path)
+        if r.status != 200:
+            sys.exit("%s: %s answers %d:\n%s" % (label, path, r.status, srv.error_log()[-3000:]))
+        rps, errors = wrk(srv.port, path)
+        rows.append((label, rps, errors))
+        print("%-42s %10.0f req/s%s" % (label, rps,
+                                       "  (%d non-2xx!)" % errors if errors else ""),
+              flush=True)
+    for s in (ours, theirs):
+        s.assert_no_crash()
+        s.stop()
+    static = rows[0][1]
+    by = {label: rps for label, rps, _ in rows}
+    print("\nratios (wrk -t2 -c%d -d%ds, event MPM, 2 x 32 threads):" % (CONNS, DURATION))
+    for label, rps, _ in rows:
+        print("  %-42s %.2f of the static file" % (label, rps / static))
+    print("  %-42s %.3f" % ("ours On / Off (hello)",
+                            by["ours: hello, AutoReload On"] / by["ours: hello, AutoReload Off"]))
+    print("  %-42s %.3f" % ("ours On / Off (50 helpers)",
+                            by["ours: 50 helper modules, On"] / by["ours: 50 helper modules, Off"]))
+    print("  %-42s %.2f" % ("ours / mod_python 3.5 (hello, On)",
+                            by["ours: hello, AutoReload On"]
+                            / by["mod_python 3.5: hello, AutoReload On"]))
+    print("  %-42s %.2f" % ("ours / mod_python 3.5 (50 helpers, On)",
+                            by["ours: 50 helper modules, On"]
+                            / by["mod_python 3.5: 50 helper modules, On"]))
+
+
+if __name__ == "__main__":
+    main()
