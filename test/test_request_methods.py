@@ -521,3 +521,41 @@ def test_set_content_length(srv):
 
 def test_no_crash(srv):
     srv.assert_no_crash()
+
+
+class NoMimeHttpd(Httpd):
+    """The base config without mod_mime (and its TypesConfig)."""
+
+    def _load_lines(self):
+        # each module is "<IfModule !x_module>\n  LoadModule ...\n</IfModule>"
+        out, block = [], []
+        for line in super()._load_lines().split("\n"):
+            block.append(line)
+            if line.startswith("<IfModule") or line.startswith("  LoadModule"):
+                continue
+            if not any("mod_mime.so" in l for l in block):
+                out.extend(block)
+            block = []
+        return "\n".join(out + block)
+
+    def base_config(self):
+        return "\n".join(l for l in super().base_config().split("\n")
+                         if not l.startswith("TypesConfig"))
+
+
+def test_get_addhandler_exts_without_mod_mime(mp_module):
+    s = NoMimeHttpd("""
+<Directory @DOCROOT@/app>
+    SetHandler mod_python
+    PythonHandler mtest
+</Directory>
+""", files=FILES, name="nomime")
+    s.start()
+    try:
+        r = s.get("/app/misc")
+        assert r.status == 200, s.error_log()[-3000:]
+        assert json.loads(r.body)["exts"] == ""
+        assert "mod_mime.so" not in open(s.conf_path).read()
+        s.assert_no_crash()
+    finally:
+        s.stop()
