@@ -248,6 +248,9 @@ CONFIG = r"""
     PythonHandler reqtest
     PythonFixupHandler reqtest::fixup
 </Directory>
+<Directory @DOCROOT@/app/named>
+    PythonInterpreter named_one
+</Directory>
 <Directory @DOCROOT@/ssi>
     Options +Includes
     AddOutputFilter INCLUDES .shtml
@@ -257,6 +260,7 @@ CONFIG = r"""
 FILES = {
     "htdocs/app/reqtest.py": REQTEST_PY,
     "htdocs/app/data.txt": "0123456789",
+    "htdocs/app/named/keep.txt": "",
     "htdocs/ssi/page.shtml": 'A<!--#include virtual="/app/sub" -->B',
 }
 
@@ -456,6 +460,11 @@ def test_assbackwards_suppresses_headers(srv):
                 break
             data += chunk
     assert data == b"raw body only"
+
+
+def test_interpreter_attribute_names_the_interpreter(srv):
+    d = getj(srv, "/app/named/read")
+    assert d["interpreter"] == ["str", "named_one"]
 
 
 def test_no_crash(srv):

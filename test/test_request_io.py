@@ -3,7 +3,8 @@ read/readline/readlines with the fixed buffering (no bytes lost between
 readline() and read(), readlines(hint) reads whole lines), binary and
 non-ASCII bodies, chunked request bodies, Expect: 100-continue,
 LimitRequestBody (413), malformed and truncated bodies (IOError, no crash),
-concurrent uploads, write() argument types, flush(), sendfile()."""
+concurrent uploads, write() argument types, flush(), sendfile().  Run under
+each MPM."""
 import hashlib
 import json
 import socket
@@ -11,7 +12,7 @@ import threading
 
 import pytest
 
-from harness import Httpd
+from harness import MPMS, Httpd
 
 IO_PY = r'''
 import hashlib
@@ -163,9 +164,9 @@ DATA = bytes(range(256)) * 2  # 512 bytes
 FILES = {"htdocs/app/iotest.py": IO_PY}
 
 
-@pytest.fixture(scope="module")
-def srv(mp_module):
-    s = Httpd(CONFIG, files=FILES, mpm="event", name="reqio")
+@pytest.fixture(scope="module", params=MPMS)
+def srv(request, mp_module):
+    s = Httpd(CONFIG, files=FILES, mpm=request.param, name="reqio-" + request.param)
     s.write("htdocs/data.bin", DATA)
     s.start()
     yield s
