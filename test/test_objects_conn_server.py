@@ -550,3 +550,148 @@ def test_hlist_stacked_and_add_handler(srv):
     assert parts[:4] == ["s1:objtest::s1", "after-add:objtest::s1", "s2:objtest::s2",
                          "added:objtest::added:False"]   # no dir: None (as 3.5)
     srv.assert_no_crash()
+
+
+# ---------------------------------------------------------------- conn I/O edge cases
+# (the plain echo protocol is in test_connection_handler.py; these cover the
+# read variants, input kept between calls, end of stream and write types)
+
+CONNIO_PY = r'''
+from mod_python import apache
+
+def connectionhandler(conn):
+    conn.write(b"ready\n")
+    mode = conn.readline()
+    if mode is None:
+        return apache.OK
+    mode = mode.strip().decode()
+    if mode == "read5":
+        got, sizes = b"", []
+        while len(got) < 10:
+            d = conn.read(5)
+            if d is None:
+                break
+            sizes.append(len(d))
+            got += d
+        conn.write(b"got:%s:max=%d\n" % (got, max(sizes)))
+    elif mode == "readline_len":
+        a = conn.readline(4)          # the rest of the line is kept
+        b = conn.readline()
+        conn.write(b"a=%r b=%r\n" % (a, b))
+    elif mode == "kept_then_read":
+        a = conn.readline(2)
+        b = conn.read()               # returns the kept input, no waiting
+        conn.write(b"a=%r b=%r\n" % (a, b))
+    elif mode == "all":
+        data = conn.read(-1)          # until the client closes
+        again = conn.read()
+        line = conn.readline()
+        conn.write(b"all=%r again=%r line=%r\n" % (data, again, line))
+    elif mode == "write_types":
+        conn.write(bytearray(b"ba\n"))
+        conn.write(memoryview(b"mv\n"))
+        conn.write("")
+        conn.write(b"")
+        conn.write("caf\u00e9\n")
+        try:
+            conn.write(5)
+        except TypeError:
+            conn.write("typeerror\n")
+        try:
+            conn.read(-2)
+        except ValueError:
+            conn.write("valueerror\n")
+    elif mode == "hlist":
+        h = conn.hlist
+        conn.write(("%s|%s|%s|%r\n" % (type(h).__name__, h.handler, h.silent, h)).encode())
+    return apache.OK
+'''
+
+CONNIO_CONFIG = r'''
+PythonPath "sys.path+['@ROOT@/lib']"
+Listen 127.0.0.1:@PORT2@ connio
+AcceptFilter connio none
+<VirtualHost 127.0.0.1:@PORT2@>
+    ServerName connio.test
+    PythonConnectionHandler connio
+</VirtualHost>
+'''
+
+
+@pytest.fixture(scope="module", params=MPMS)
+def connsrv(request):
+    s = Httpd(CONNIO_CONFIG, files={"lib/connio.py": CONNIO_PY}, mpm=request.param,
+              name="connio")
+    s.start()
+    yield s
+    s.stop()
+    s.assert_no_crash()
+
+
+class _Client:
+    def __init__(self, port):
+        import socket
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=20)
+        self.buf = b""
+
+    def readline(self):
+        while b"\n" not in self.buf:
+            data = self.sock.recv(65536)
+            if not data:
+                line, self.buf = self.buf, b""
+                return line
+            self.buf += data
+        line, _, self.buf = self.buf.partition(b"\n")
+        return line + b"\n"
+
+    def rest(self):
+        out, self.buf = self.buf, b""
+        while True:
+            data = self.sock.recv(65536)
+            if not data:
+                return out
+            out += data
+
+    def close(self):
+        self.sock.close()
+
+
+def _session(srv, payload, shut=False):
+    import socket
+    c = _Client(srv.port2)
+    try:
+        assert c.readline() == b"ready\n"
+        c.sock.sendall(payload)
+        if shut:
+            c.sock.shutdown(socket.SHUT_WR)
+        return c.rest()
+    finally:
+        c.close()
+
+
+def test_conn_read_len(connsrv):
+    assert _session(connsrv, b"read5\nabcdefghij") == b"got:abcdefghij:max=5\n"
+
+
+def test_conn_readline_len_keeps_rest(connsrv):
+    assert _session(connsrv, b"readline_len\nabcdefgh\n") == b"a=b'abcd' b=b'efgh\\n'\n"
+
+
+def test_conn_read_returns_kept_input(connsrv):
+    assert _session(connsrv, b"kept_then_read\nxyz123\n") == b"a=b'xy' b=b'z123\\n'\n"
+
+
+def test_conn_read_exhaustive_and_end_of_stream(connsrv):
+    out = _session(connsrv, b"all\nsome data\nmore", shut=True)
+    assert out == b"all=b'some data\\nmore' again=None line=None\n"
+
+
+def test_conn_write_types(connsrv):
+    out = _session(connsrv, b"write_types\n")
+    assert out == b"ba\nmv\ncaf\xc3\xa9\ntypeerror\nvalueerror\n"
+
+
+def test_conn_hlist_in_connection_handler(connsrv):
+    out = _session(connsrv, b"hlist\n")
+    assert out == (b"mp_hlist|connio|0|{'handler':'connio','is_location':False,"
+                   b"'silent':0}\n")
