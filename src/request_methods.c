@@ -210,11 +210,8 @@ static PyObject *req_get_config(PyObject *o, PyObject *unused)
         return NULL;
     dc = mp_dir_config(r->per_dir_config);
     t = dc ? dc->directives : NULL;
-    if (t == NULL) {
+    if (t == NULL)      /* config.c always makes one; never write to the shared config */
         t = self->config ? ((mp_table *)self->config)->table : apr_table_make(r->pool, 1);
-        if (dc != NULL)
-            dc->directives = t;
-    }
     return cached_view(self, &self->config, t);
 }
 
@@ -237,11 +234,8 @@ static PyObject *req_get_options(PyObject *o, PyObject *unused)
         return NULL;
     dc = mp_dir_config(r->per_dir_config);
     src = dc ? dc->options : NULL;
-    if (src == NULL) {
-        src = apr_table_make(r->pool, 1);
-        if (dc != NULL)
-            dc->options = src;
-    }
+    if (src == NULL)
+        src = self->options_src ? self->options_src : apr_table_make(r->pool, 1);
     if (self->options != NULL && self->options_src == src) {
         Py_INCREF(self->options);
         return self->options;
