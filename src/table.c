@@ -243,10 +243,10 @@ static int tbl_merge_table(mp_table *self, mp_table *src)
     int i, n;
     const apr_table_entry_t *e;
 
-    if (src == self)
-        return 0;
     if (tbl_check(src) < 0)
         return -1;
+    if (src == self || src->table == self->table)
+        return 0;               /* two wrappers of one apr_table_t */
     e = tbl_elts(src->table, &n);
     for (i = 0; i < n; i++)
         if (e[i].key != NULL)
@@ -863,6 +863,7 @@ static PyMethodDef table_methods[] = {
      "update(mapping_or_pairs, **kw): set every pair."},
     {"clear", tm_clear, METH_NOARGS, "Remove all entries."},
     {"copy", tm_copy, METH_NOARGS, "A new independent table with the same entries."},
+    {"__copy__", tm_copy, METH_NOARGS, "copy.copy() support: same as copy()."},
     {"popitem", tm_popitem, METH_NOARGS, "Remove and return the last (key, value)."},
     {NULL, NULL, 0, NULL}
 };

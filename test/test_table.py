@@ -240,6 +240,20 @@ def c_mutation_through_view_visible():
     _REQ.subprocess_env["MP_TABLE_TEST"] = "yes"
     return _REQ.subprocess_env.get("mp_table_test")
 
+def c_update_from_same_table():
+    # two wrappers of one apr_table_t: updating one from the other is a no-op
+    a = apache.main_server.get_options()
+    b = apache.main_server.get_options()
+    before = a.items()
+    a.update(b)
+    return [a is b, a.items() == before, len(a) > 0]
+
+def c_copy_module():
+    import copy
+    t = T(); t.add("a", "1"); t.add("a", "2")
+    c = copy.copy(t)
+    return [type(c).__name__, c.items(), c is t]
+
 def c_nonstr_lookup():
     return 5 in T()
 
@@ -285,6 +299,7 @@ def keep(req):
 
 CONFIG = r'''
 PythonPath "sys.path+['@ROOT@/lib']"
+PythonOption table_opt on
 <Directory @DOCROOT@/t>
     SetHandler mod_python
     PythonHandler tabletest
@@ -521,6 +536,14 @@ def test_notes_and_subprocess_env_live(results):
     assert ok(results, "mutation_through_view_visible") == "yes"
 
 
+def test_update_from_same_table(results):
+    assert ok(results, "update_from_same_table") == [False, True, True]
+
+
+def test_copy_module(results):
+    assert ok(results, "copy_module") == ["mp_table", [["a", "1"], ["a", "2"]], False]
+
+
 def test_non_string_lookup(results):
     assert exc(results, "nonstr_lookup")[0] == "TypeError"
 
@@ -546,4 +569,20 @@ def test_views_of_finished_request_raise(srv):
         assert second[key].get("exc") == "RuntimeError", (key, second[key])
         assert "no longer valid" in second[key]["msg"]
     assert second["hlist"] == {"ok": [None, None, None, None]}
+    srv.assert_no_crash()
+
+
+def test_concurrent_requests(srv):
+    """Many threads creating, copying and destroying tables at once (own
+    pools are created and destroyed concurrently in threaded MPMs)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(_):
+        status, _, body = raw_get(srv, "/t/x.txt", {"X-Test-Header": b"hello"})
+        return status, json.loads(body)["setdefault"]
+
+    with ThreadPoolExecutor(8) as ex:
+        res = list(ex.map(one, range(48)))
+    assert all(st == 200 for st, _ in res)
+    assert all(r == res[0][1] for _, r in res)
     srv.assert_no_crash()
