@@ -482,3 +482,64 @@ def test_stress_rewrite_every_100ms():
         s.assert_no_crash()
     finally:
         s.stop()
+
+
+# ------------------------------------------- Off: no file-system check at all
+
+def _inotify_fds(pid):
+    fds = []
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            if "inotify" in os.readlink("/proc/%d/fd/%s" % (pid, fd)):
+                fds.append(int(fd))
+        except OSError:
+            pass
+    return fds
+
+
+@pytest.mark.skipif(not os.path.exists("/usr/bin/strace"), reason="strace not installed")
+def test_off_makes_no_file_system_check():
+    import subprocess
+    conf = """
+<Directory @DOCROOT@/off>
+  SetHandler mod_python
+  PythonHandler offmod
+  PythonAutoReload Off
+</Directory>
+<Directory @DOCROOT@/on>
+  SetHandler mod_python
+  PythonHandler onmod
+</Directory>
+"""
+    s = Httpd(conf, files={"htdocs/off/offmod.py": handler_src(1),
+                           "htdocs/on/onmod.py": handler_src(1)},
+              mpm="event", mpm_config=SINGLE_CHILD["event"], name="reload-strace")
+    s.start()
+    try:
+        assert versions(s, "/off/x", 3) == ["1"] * 3
+        assert versions(s, "/on/x", 3) == ["1"] * 3
+        child = s._children_of(s.pid())[0]
+        ino = _inotify_fds(child)
+        assert ino, "the child has no inotify descriptor"
+
+        def trace(path):
+            out = os.path.join(s.root, "strace.out")
+            p = subprocess.Popen(["strace", "-f", "-qq", "-e",
+                                  "trace=read,stat,lstat,newfstatat,statx,openat,access",
+                                  "-o", out, "-p", str(child)])
+            time.sleep(1.0)
+            versions(s, path, 5)
+            time.sleep(0.5)
+            p.terminate()
+            p.wait(10)
+            with open(out) as f:
+                return f.read()
+
+        off = trace("/off/x")
+        assert "offmod" not in off
+        assert not any("read(%d," % fd in off for fd in ino), off[-2000:]
+        on = trace("/on/x")                      # the check is there when On
+        assert any("read(%d," % fd in on for fd in ino)
+        s.assert_no_crash()
+    finally:
+        s.stop()
