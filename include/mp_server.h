@@ -21,8 +21,8 @@ PyObject *mp_server_new(server_rec *s);
  * registered with register_cleanup run when it is destroyed. */
 void mp_server_set_child_pool(apr_pool_t *p);
 /* Run callable(data) (data NULL -> None) at child exit inside interpreter
- * ip (errors logged to s).  GIL held; 0 ok, -1 with an exception.  Used by
- * server.register_cleanup() and _apache.register_cleanup(). */
+ * ip (errors logged to s), through mp_interp_at_child_exit().  GIL held;
+ * 0 ok, -1 with an exception.  Used by server.register_cleanup(). */
 int mp_server_register_cleanup(mp_interp *ip, server_rec *s, PyObject *callable,
                                PyObject *data);
 /* log_error() message argument: str -> UTF-8, bytes as is; None -> NULL
