@@ -121,6 +121,8 @@ MaxConnectionsPerChild 0
 
 _live = set()          # running Httpd instances, stopped at exit
 _live_lock = threading.Lock()
+_roots = []            # temp dirs removed at exit (after every server stopped)
+_OWNER_PID = os.getpid()   # atexit work is skipped in forked children
 _pylib_stage = None    # staged, world-readable copy of the mod_python package
 
 
@@ -154,7 +156,7 @@ def pylib_dir():
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         _world_readable_tree(stage)
         _pylib_stage = stage
-        atexit.register(shutil.rmtree, stage, True)
+        _roots.append(stage)
     return _pylib_stage
 
 
@@ -249,6 +251,9 @@ class Httpd:
         self.pid_path = os.path.join(self.root, "logs", "httpd.pid")
         self.log_path = os.path.join(self.root, "logs", "error_log")
         self.running = False
+        self._pid = None
+        if not os.environ.get("MP_KEEP_ROOTS"):
+            _roots.append(self.root)
         for d in ("conf", "logs", "htdocs", "lib", "tmp"):
             os.makedirs(os.path.join(self.root, d), exist_ok=True)
         os.chmod(os.path.join(self.root, "tmp"), 0o1777)
@@ -385,6 +390,7 @@ KeepAlive On
         except Exception:
             self.stop()
             raise
+        self._pid = self.pid()
         return self
 
     def _wait_answering(self, timeout):
@@ -404,27 +410,28 @@ KeepAlive On
                          % (self.port, timeout, last, self.error_log()))
 
     def pid(self):
+        """Pid of the httpd parent (pid file, else the one seen at start)."""
         try:
             with open(self.pid_path) as f:
                 return int(f.read().strip())
         except (OSError, ValueError):
-            return None
+            return self._pid
 
-    def _children_of(self, pid):
-        """Pids whose parent is pid (from /proc)."""
-        kids = []
+    def _our_pids(self):
+        """Pids of every process running with this server's config file
+        (the path is a unique temp dir, so these are ours)."""
+        pids = []
+        needle = self.conf_path.encode()
         for d in os.listdir("/proc"):
             if not d.isdigit():
                 continue
             try:
-                with open("/proc/%s/stat" % d) as f:
-                    st = f.read()
-                ppid = int(st.rsplit(")", 1)[1].split()[1])
-                if ppid == pid:
-                    kids.append(int(d))
-            except (OSError, ValueError, IndexError):
+                with open("/proc/%s/cmdline" % d, "rb") as f:
+                    if needle in f.read().split(b"\0"):
+                        pids.append(int(d))
+            except OSError:
                 pass
-        return kids
+        return pids
 
     @staticmethod
     def _alive(pid):
@@ -440,14 +447,22 @@ KeepAlive On
         if not self.running:
             return
         pid = self.pid()
-        pids = [pid] + self._children_of(pid) if pid else []
+        pids = set(self._our_pids())
+        if pid:
+            pids.add(pid)
         try:
             self._ctl("-k", "stop", timeout=STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
             pass
+        if pid and self._alive(pid):
+            try:
+                os.kill(pid, signal.SIGTERM)     # in case -k stop could not
+            except OSError:
+                pass
         deadline = time.monotonic() + STOP_TIMEOUT
         while time.monotonic() < deadline and any(self._alive(p) for p in pids):
             time.sleep(0.1)
+        pids |= set(self._our_pids())
         for p in pids:
             if self._alive(p):
                 try:
@@ -457,8 +472,6 @@ KeepAlive On
         self.running = False
         with _live_lock:
             _live.discard(self)
-        if not os.environ.get("MP_KEEP_ROOTS"):
-            atexit.register(shutil.rmtree, self.root, True)
 
     def graceful(self, timeout=START_TIMEOUT):
         """Graceful restart; waits until the server answers again."""
@@ -567,4 +580,12 @@ def _stop_all():
             pass
 
 
-atexit.register(_stop_all)
+def _cleanup_at_exit():
+    if os.getpid() != _OWNER_PID:      # a forked child of the test process
+        return
+    _stop_all()
+    for d in _roots:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+atexit.register(_cleanup_at_exit)
