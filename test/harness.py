@@ -417,6 +417,26 @@ KeepAlive On
         except (OSError, ValueError):
             return self._pid
 
+    def children(self):
+        """Pids of the parent's current child processes."""
+        pid = self.pid()
+        return self._children_of(pid) if pid else []
+
+    def _children_of(self, pid):
+        """Pids whose parent is pid (from /proc)."""
+        kids = []
+        for d in os.listdir("/proc"):
+            if not d.isdigit():
+                continue
+            try:
+                with open("/proc/%s/stat" % d) as f:
+                    st = f.read()
+                if int(st.rsplit(")", 1)[1].split()[1]) == pid:
+                    kids.append(int(d))
+            except (OSError, ValueError, IndexError):
+                pass
+        return kids
+
     def _our_pids(self):
         """Pids of every process running with this server's config file
         (the path is a unique temp dir, so these are ours)."""
