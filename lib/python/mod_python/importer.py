@@ -186,7 +186,9 @@ def _read_stable(path, wait):
             before = os.stat(path)
             with open(path, "rb") as f:
                 source = f.read()
-            if _stamp(before) == _stamp(os.stat(path)):
+            # Same stat, and no write began meanwhile (a truncation in the
+            # same clock tick leaves the stat alone; its event does not).
+            if _stamp(before) == _stamp(os.stat(path)) and _apache._watch(path):
                 return source
         if time.monotonic() >= deadline:
             if wait:
@@ -437,9 +439,12 @@ def _refresh(e, log):
             if todo:
                 for n in _reload_order(todo, closure):
                     ne = _registry.get(n)
-                    _pending.discard(n)
                     if ne is not None:
                         _reexec(ne, log)
+                    # only now: until the new module is published, other
+                    # threads must not take the lock-free path (it would
+                    # hand them the old module)
+                    _pending.discard(n)
                 e = _registry.get(e.name, e)
             else:
                 e.clean = _version
@@ -501,21 +506,19 @@ def _first_import(name, directory, log):
     return importlib.import_module(name)
 
 
-def _load_unique(name, spec, log):
-    """`name` is taken in this interpreter by another file: load this file
-    under a name derived from its path."""
+def _file_label(path):
     import hashlib
-    path = spec.origin
-    uname = "_mp_" + hashlib.md5(os.path.abspath(path).encode()).hexdigest()
+    return "_mp_" + hashlib.md5(os.path.abspath(path).encode()).hexdigest()
+
+
+def _load_as(uname, path, search=None):
+    """Load the file at path as module `uname` (first load)."""
     with _lock:
         e = _registry.get(uname)
         if e is not None:
             return e.module
-        _log("MP0356: mod_python: module name '%s' is already used by another file in "
-             "this interpreter; loading '%s' as '%s'" % (name, path, uname), APLOG_NOTICE)
         uspec = importlib.util.spec_from_file_location(
-            uname, path, loader=_Loader(uname, path),
-            submodule_search_locations=spec.submodule_search_locations)
+            uname, path, loader=_Loader(uname, path), submodule_search_locations=search)
         module = importlib.util.module_from_spec(uspec)
         sys.modules[uname] = module
         try:
@@ -524,6 +527,40 @@ def _load_unique(name, spec, log):
             sys.modules.pop(uname, None)
             raise
         return module
+
+
+def _load_unique(name, spec, log):
+    """`name` is taken in this interpreter by another file: load this file
+    under a name derived from its path."""
+    uname = _file_label(spec.origin)
+    if uname not in _registry:
+        _log("MP0356: mod_python: module name '%s' is already used by another file in "
+             "this interpreter; loading '%s' as '%s'" % (name, spec.origin, uname),
+             APLOG_NOTICE)
+    return _load_as(uname, spec.origin, spec.submodule_search_locations)
+
+
+def load_file(path, autoreload=True, log=False):
+    """Load a Python source file by path (publisher pages and the like) as
+    a managed module named after the path; with autoreload, bring it and
+    its dependencies up to date first.  Returns the module."""
+    path = os.path.abspath(path)
+    name = _by_path.get(path)
+    e = _registry.get(name) if name is not None else None
+    if e is not None:
+        if autoreload and (_pending or _broken) and (e.clean != _version or _broken):
+            mod = _refresh(e, log)
+        else:
+            mod = e.module
+    else:
+        if log:
+            _log("MP0355: mod_python (pid=%d, interpreter=%r): importing module '%s'"
+                 % (os.getpid(), _interpreter, path), APLOG_NOTICE)
+        mod = _load_as(_file_label(path), path)
+    stack = getattr(_tls, "stack", None)
+    if stack and mod.__name__ in _registry:
+        stack[-1].deps.add(mod.__name__)
+    return mod
 
 
 # ------------------------------------------------------------------ setup
