@@ -186,10 +186,18 @@ def _read_stable(path, wait):
             before = os.stat(path)
             with open(path, "rb") as f:
                 source = f.read()
-            # Same stat, and no write began meanwhile (a truncation in the
-            # same clock tick leaves the stat alone; its event does not).
-            if _stamp(before) == _stamp(os.stat(path)) and _apache._watch(path):
-                return source
+            # No write began meanwhile (its event says so even when the
+            # clock tick leaves the stat alone), and none ended meanwhile
+            # (then the stat, taken after the events were read, moved).
+            if _apache._watch(path) and _stamp(before) == _stamp(os.stat(path)):
+                # The kernel queues a write's event just after the data (or
+                # the truncation) lands: a file changed in the last moments
+                # is looked at again a little later.
+                if time.time() - before.st_ctime_ns / 1e9 > 0.05:
+                    return source
+                time.sleep(0.02)
+                if _apache._watch(path) and _stamp(before) == _stamp(os.stat(path)):
+                    return source
         if time.monotonic() >= deadline:
             if wait:
                 with open(path, "rb") as f:
