@@ -48,6 +48,7 @@ typedef struct {
     int optimize;                     /* PythonOptimize */
     const char *python_bin;           /* used as program_name for path computation */
     PyObject *(*apache_init)(void);   /* PyInit__apache, appended to the inittab */
+    PyObject *(*psp_init)(void);      /* PyInit__psp (NULL: not built in) */
 } mp_python_settings;
 
 /* Start Python in this child; registers a pchild cleanup.  APR_SUCCESS or error. */

@@ -509,6 +509,7 @@ void mp_hook_child_init(apr_pool_t *pchild, server_rec *s)
     settings.optimize = mp_config_optimize(s);
     settings.python_bin = MP_PYTHON_BIN;
     settings.apache_init = mp_apache_module_init;
+    settings.psp_init = NULL;
 
     mp_mutex_child_init(pchild, s);
     mp_module_set_context(pchild, s);

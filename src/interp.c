@@ -391,6 +391,8 @@ static apr_status_t start_python(const mp_python_settings *settings)
 
     if (PyImport_AppendInittab("_apache", settings->apache_init) < 0)
         return APR_EGENERAL;
+    if (settings->psp_init != NULL && PyImport_AppendInittab("_psp", settings->psp_init) < 0)
+        return APR_EGENERAL;
     PyConfig_InitPythonConfig(&config);
     config.install_signal_handlers = 0;   /* httpd owns the signals */
     config.parse_argv = 0;
