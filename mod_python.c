@@ -10,6 +10,7 @@
 #include "mp_config.h"
 #include "mp_dispatch.h"
 #include "mp_filter.h"
+#include "mp_capi.h"
 
 #define MP_HANDLER_CMD(name, ctx, help) \
     AP_INIT_RAW_ARGS(name, mp_cmd_handler, NULL, ctx, help)
@@ -103,10 +104,13 @@ static void mp_register_hooks(apr_pool_t *p)
     ap_hook_handler(mp_hook_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_log_transaction(mp_hook_log_transaction, NULL, NULL, APR_HOOK_MIDDLE);
 
+    mp_capi_register();
     ap_register_input_filter(MP_FILTER_NAME, mp_input_filter, NULL, AP_FTYPE_RESOURCE);
     ap_register_output_filter(MP_FILTER_NAME, mp_output_filter, NULL, AP_FTYPE_RESOURCE);
 }
 
+/* The one symbol httpd looks up; everything else is built hidden. */
+#pragma GCC visibility push(default)
 AP_DECLARE_MODULE(python) = {
     STANDARD20_MODULE_STUFF,
     mp_create_dir_config,
@@ -119,3 +123,4 @@ AP_DECLARE_MODULE(python) = {
     , AP_MODULE_FLAG_NONE
 #endif
 };
+#pragma GCC visibility pop

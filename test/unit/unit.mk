@@ -2,3 +2,7 @@
 build/test/unit/confdump.so: test/unit/confdump.c build/src/config.o $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -shared -o $@ test/unit/confdump.c build/src/config.o
+
+build/test/unit/capi_client.so: test/unit/capi_client.c include/mod_python.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -shared -o $@ test/unit/capi_client.c
