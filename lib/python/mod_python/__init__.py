@@ -3,9 +3,14 @@
 The package imports outside httpd too; only mod_python.apache (and what
 uses it) needs the built-in _apache module that exists inside httpd.
 """
-from .version import version
+from . import version
 
-mp_version = version
+__all__ = ["apache", "cgihandler", "psp", "publisher", "util", "python22", "version"]
 
-__all__ = ["apache", "cache", "Cookie", "httpdconf", "psp", "publisher",
-           "Session", "util", "version", "wsgi"]
+# compared with the C module's version when an interpreter starts
+mp_version = version.version
+
+try:
+    from . import apache
+except ImportError:       # outside httpd: no _apache
+    pass
