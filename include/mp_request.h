@@ -64,4 +64,9 @@ static inline request_rec *mp_request_rec(mp_request *self)
 /* Release the body-read buffer (readline) of self. */
 void mp_request_io_free(mp_request *self);
 
+/* request_wsgi.c: req.build_wsgi_env() and req.wsgi_start_response()
+ * (stdlib.md §7), listed in mp_request_other_methods. */
+PyObject *mp_request_build_wsgi_env(PyObject *self, PyObject *unused);
+PyObject *mp_request_wsgi_start_response(PyObject *self, PyObject *args, PyObject *kw);
+
 #endif

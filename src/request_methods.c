@@ -730,27 +730,6 @@ static PyObject *req_register_cleanup(PyObject *o, PyObject *args, PyObject *kw)
     Py_RETURN_NONE;
 }
 
-/* ------------------------------------------------------------ WSGI */
-
-static PyObject *req_build_wsgi_env(PyObject *o, PyObject *unused)
-{
-    (void)unused;
-    if (mp_request_rec((mp_request *)o) == NULL)
-        return NULL;
-    PyErr_SetString(PyExc_NotImplementedError, "req.build_wsgi_env() is not provided yet");
-    return NULL;
-}
-
-static PyObject *req_wsgi_start_response(PyObject *o, PyObject *args)
-{
-    (void)args;
-    if (mp_request_rec((mp_request *)o) == NULL)
-        return NULL;
-    PyErr_SetString(PyExc_NotImplementedError,
-                    "req.wsgi_start_response() is not provided yet");
-    return NULL;
-}
-
 PyMethodDef mp_request_other_methods[] = {
     {"add_cgi_vars", req_add_cgi_vars, METH_NOARGS, "add CGI/1.1 variables to subprocess_env"},
     {"add_common_vars", req_add_common_vars, METH_NOARGS, "ap_add_common_vars()"},
@@ -760,7 +739,8 @@ PyMethodDef mp_request_other_methods[] = {
     {"allow_methods", METH_ARGS(req_allow_methods), "allow_methods(methods[, reset])"},
     {"auth_name", req_auth_name, METH_NOARGS, "AuthName in effect"},
     {"auth_type", req_auth_type, METH_NOARGS, "AuthType in effect"},
-    {"build_wsgi_env", req_build_wsgi_env, METH_NOARGS, "WSGI environ (not provided yet)"},
+    {"build_wsgi_env", mp_request_build_wsgi_env, METH_NOARGS,
+     "the PEP 3333 environ of the request (None: URI outside the base URI)"},
     {"construct_url", req_construct_url, METH_VARARGS, "construct_url(uri) -> absolute URL"},
     {"discard_request_body", req_discard_request_body, METH_NOARGS,
      "read and discard the request body"},
@@ -789,7 +769,7 @@ PyMethodDef mp_request_other_methods[] = {
     {"set_last_modified", req_set_last_modified, METH_NOARGS, "ap_set_last_modified()"},
     {"ssl_var_lookup", req_ssl_var_lookup, METH_VARARGS, "ssl_var_lookup(name)"},
     {"update_mtime", req_update_mtime, METH_VARARGS, "update_mtime(seconds)"},
-    {"wsgi_start_response", req_wsgi_start_response, METH_VARARGS,
-     "WSGI start_response (not provided yet)"},
+    {"wsgi_start_response", METH_ARGS(mp_request_wsgi_start_response),
+     "wsgi_start_response(status, headers[, exc_info]) -> write callable"},
     {NULL, NULL, 0, NULL}
 };
