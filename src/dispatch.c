@@ -16,6 +16,7 @@
 #include "mp_reload.h"
 #include "mp_log.h"
 #include "mp_module.h"
+#include "mp_psp.h"
 #include "mp_mutex.h"
 #include "mp_filter.h"
 #include "mp_request.h"
@@ -509,7 +510,7 @@ void mp_hook_child_init(apr_pool_t *pchild, server_rec *s)
     settings.optimize = mp_config_optimize(s);
     settings.python_bin = MP_PYTHON_BIN;
     settings.apache_init = mp_apache_module_init;
-    settings.psp_init = NULL;
+    settings.psp_init = mp_psp_module_init;
 
     mp_mutex_child_init(pchild, s);
     mp_module_set_context(pchild, s);
