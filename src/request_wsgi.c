@@ -340,8 +340,12 @@ static void errors_dealloc(PyObject *o)
 
     PyObject_GC_UnTrack(o);
     if (self->pending != NULL) {        /* an unterminated last line */
+        PyObject *et, *ev, *etb;
+
+        PyErr_Fetch(&et, &ev, &etb);
         if (errors_log_line(self, self->pending, 0) < 0)
             PyErr_Clear();
+        PyErr_Restore(et, ev, etb);
         Py_CLEAR(self->pending);
     }
     errors_clear(o);
@@ -634,9 +638,14 @@ static int check_headers(apr_pool_t *p, PyObject *headers, apr_array_header_t **
         PyObject *item = PyList_GET_ITEM(headers, i);
         const char *name, *val;
 
-        if (!PyTuple_CheckExact(item) || PyTuple_GET_SIZE(item) != 2) {
+        if (!PyTuple_CheckExact(item)) {
+            PyErr_Format(PyExc_TypeError, "each header must be a tuple, not %.100s",
+                         Py_TYPE(item)->tp_name);
+            return -1;
+        }
+        if (PyTuple_GET_SIZE(item) != 2) {
             PyErr_Format(PyExc_TypeError,
-                         "each header must be a tuple of (name, value), not %R", item);
+                         "each header must be a (name, value) tuple, not %R", item);
             return -1;
         }
         name = header_part(p, PyTuple_GET_ITEM(item, 0), 1);
@@ -702,6 +711,9 @@ PyObject *mp_request_wsgi_start_response(PyObject *o, PyObject *args, PyObject *
                                      &status, &headers, &exc_info))
         return NULL;
     st = wsgi_state(r);
+    if (PyTuple_Check(exc_info) && PyTuple_GET_SIZE(exc_info) == 3 &&
+        PyTuple_GET_ITEM(exc_info, 1) == Py_None)
+        exc_info = Py_None;             /* sys.exc_info() with no exception */
     if (exc_info != Py_None) {
         if (!PyTuple_Check(exc_info) || PyTuple_GET_SIZE(exc_info) != 3)
             return reraise(exc_info);   /* TypeError */

@@ -154,9 +154,14 @@ def r_validate(environ, start_response):
         "status_int": _try(lambda: sr(200, [])),
         "status_newline": _try(lambda: sr("200 OK\r\nX: y", [])),
         "exc_info_bad": _try(lambda: sr("200 OK", [], "junk")),
+        "exc_info_empty": _try(lambda: sr("200 OK", [], (None, None, None))),
     }
-    write = sr("200 OK", [("Content-Type", "application/json"), ("X-Latin", "caf\xe9"),
-                          (b"X-Bytes", b"raw")])
+    # the (None, None, None) call above counted as the first call: replace it
+    try:
+        raise ValueError("x")
+    except ValueError:
+        write = sr("200 OK", [("Content-Type", "application/json"), ("X-Latin", "caf\xe9"),
+                              (b"X-Bytes", b"raw")], sys.exc_info())
     out["write_is_callable"] = callable(write)
     out["second"] = _try(lambda: sr("200 OK", []))
     return [json.dumps(out).encode()]
@@ -216,6 +221,30 @@ def _simple(environ, start_response):
 r_pep3333 = wsgiref.validate.validator(_simple)
 
 
+_kept = []
+
+
+def r_keep(environ, start_response):
+    out = {"had_old": bool(_kept)}
+    if _kept:
+        old = _kept.pop()
+        old["wsgi.errors"].write("stale wsgi.errors line\n")
+        try:
+            old["wsgi.input"].read(1)
+        except Exception as e:
+            out["read"] = [type(e).__name__, str(e)]
+    _kept.append(environ)
+    start_response("200 OK", [("Content-Type", "application/json")])
+    return [json.dumps(out).encode()]
+
+
+def r_file(environ, start_response):
+    import io
+    f = io.BytesIO(b"x" * 100000 + b"end")
+    start_response("200 OK", [("Content-Type", "application/octet-stream")])
+    return environ["wsgi.file_wrapper"](f, 8192)
+
+
 def router(environ, start_response):
     name = environ.get("PATH_INFO", "/").strip("/").split("/")[0]
     app = globals().get("r_" + name)
@@ -260,6 +289,7 @@ CONF = ('PythonPath "sys.path + [\'@ROOT@/pyapps\']"\n'
         + wsgi_section("Directory", "@DOCROOT@/ctdir", "wsgiapp::r_ctype")
         + wsgi_section("Location", "/nocallable", "wsgiapp::no_such_app")
         + wsgi_section("Location", "/reload", "reloadapp")
+        + wsgi_section("LocationMatch", "^/rx/", "wsgiapp::envdump")
         + """
 <Location /noapp>
   SetHandler mod_python
@@ -489,9 +519,9 @@ def test_start_response_validation(srv):
     assert r.status == 200, (r, srv.error_log()[-3000:])
     out = json.loads(r.body)
     assert out["not_list"] == ["TypeError", "headers must be a list, not tuple"]
-    assert out["not_tuple"][0] == "TypeError"
-    assert out["not_tuple"][1].startswith("each header must be a tuple")
-    assert out["tuple3"][0] == "TypeError"
+    assert out["not_tuple"] == ["TypeError", "each header must be a tuple, not list"]
+    assert out["tuple3"] == ["TypeError", "each header must be a (name, value) tuple, "
+                             "not ('A', 'b', 'c')"]
     assert out["name_int"] == ["TypeError", "header names must be strings, not int"]
     assert out["value_int"] == ["TypeError", "header values must be strings, not int"]
     assert out["value_none"] == ["TypeError", "header values must be strings, not NoneType"]
@@ -504,6 +534,7 @@ def test_start_response_validation(srv):
         assert out[k][1].startswith("Invalid status line: "), k
     assert out["status_int"][0] == "TypeError"
     assert out["exc_info_bad"][0] == "TypeError"
+    assert out["exc_info_empty"] is None
     assert out["write_is_callable"] is True
     assert out["second"][0] == "RuntimeError"
     assert r.headers["X-Latin"] == "caf\xe9"       # http.client decodes Latin-1
@@ -557,9 +588,35 @@ def test_pep3333_validator(srv):
     r = srv.post("/w/pep3333", body=b"payload")
     assert r.status == 200, (r, srv.error_log()[-3000:])
     assert r.body == b"ok:payload"
+    mark = srv.log_mark()
     r = srv.get("/w/pep3333")
     assert r.status == 200, (r, srv.error_log()[-3000:])
     assert r.body == b"ok:"
+    assert srv.wait_log("validated app ran", mark=mark)
+    log = srv.log_since(mark)
+    assert "WSGIWarning" not in log and "garbage collected" not in log, log
+
+
+def test_regex_location_has_no_base(srv):
+    env = env_of(srv, "/rx/a/b")
+    assert env["SCRIPT_NAME"] == ""
+    assert env["PATH_INFO"] == "/rx/a/b"
+
+
+def test_file_wrapper(srv):
+    r = srv.get("/w/file")
+    assert r.status == 200
+    assert r.body == b"x" * 100000 + b"end"
+
+
+def test_environ_kept_past_its_request(srv):
+    for _ in range(40):             # until a request meets its process's old env
+        out = json.loads(srv.get("/w/keep").body)
+        if out["had_old"]:
+            break
+    assert out["had_old"]
+    assert out["read"][0] == "RuntimeError"
+    assert srv.wait_log("MP0521: stale wsgi.errors line")
 
 
 def test_wsgi_errors_logs_lines(srv):
@@ -600,3 +657,20 @@ def test_autoreload(srv):
     srv.write("pyapps/reloadapp.py", RELOADAPP % 3)
     for _ in range(4):
         assert srv.get("/reload").body == b"version 3"
+
+
+# ------------------------------------------------------------- prefork
+
+def test_prefork_flags():
+    s = Httpd('PythonPath "sys.path + [\'@ROOT@/pyapps\']"\n'
+              + wsgi_section("Location", "/env", "wsgiapp::envdump"),
+              files={"pyapps/wsgiapp.py": WSGIAPP}, mpm="prefork")
+    s.start()
+    try:
+        env = env_of(s, "/env/x")
+        assert env["wsgi.multithread"] is False
+        assert env["wsgi.multiprocess"] is True
+        assert env["SCRIPT_NAME"] == "/env" and env["PATH_INFO"] == "/x"
+        s.assert_no_crash()
+    finally:
+        s.stop()

@@ -13,6 +13,8 @@ SCRIPT_NAME is the base URI: the mod_python.wsgi.base_uri option, else the
 of the URI (see req.build_wsgi_env()).
 """
 
+from wsgiref.util import FileWrapper
+
 from mod_python import apache
 
 APP_OPTION = "mod_python.wsgi.application"
@@ -62,6 +64,7 @@ def handler(req):
                       apache.APLOG_WARNING)
         return apache.DECLINED
 
+    env.setdefault("wsgi.file_wrapper", FileWrapper)
     response = app(env, req.wsgi_start_response)
     try:
         write = req.write
