@@ -50,6 +50,7 @@ def _desc(field):
         d["sha"], d["size"] = _sha(field.file)
         d["value_type"] = type(field.value).__name__
         d["file_type"] = type(field.file).__name__
+        d["disp_header"] = field.headers.get("content-disposition")
     return d
 
 def _dump(fs):
@@ -457,6 +458,8 @@ def test_multipart_text_fields_and_upload(srv):
     assert up["size"] == len(data)
     assert up["sha"] == hashlib.sha256(data).hexdigest()
     assert up["value_type"] == "bytes"
+    assert up["disp_header"] == ('form-data; name="upload"; filename="r\u00e9sum\u00e9 '
+                                 '\u6587\u4ef6.bin"')
     assert up["file_type"] != "BytesIO"          # uploads go to a temporary file
 
 
