@@ -36,6 +36,10 @@ CONF = """
   PythonHandler mod_python.publisher
   PythonAutoReload Off
 </Directory>
+<Directory @DOCROOT@/ext>
+  SetHandler mod_python
+  PythonHandler mod_python.publisher | .pub
+</Directory>
 <Directory @DOCROOT@/other>
   AddHandler mod_python .pyx
   PythonHandler mod_python.publisher
@@ -219,6 +223,7 @@ def index(req):
 '''
 
 AUTH_PY = r'''
+import functools
 from mod_python import apache
 
 
@@ -288,6 +293,19 @@ def attr_auth(req):
 attr_auth.__auth__ = {"spam": "eggs"}
 
 
+def _decorate(func):
+    @functools.wraps(func)
+    def wrapper(req):
+        return "decorated " + func(req)
+    return wrapper
+
+
+@_decorate
+def decorated(req):
+    __auth__ = {"spam": "eggs"}
+    return "ok"
+
+
 class _Methods:
     def method(self, req):
         def __auth__(req, user, password):
@@ -338,6 +356,8 @@ FILES = {
                             "def broken(req):\n    raise KeyError('boom')\n",
     "htdocs/frozen/page.py": "def index(req):\n    return 'frozen 1'\n",
     "htdocs/other/page.pyx": "def index(req):\n    return 'pyx extension'\n",
+    "htdocs/ext/page.py": "def index(req):\n    return 'ext ' + req.extension\n"
+                          "def form(req, a=None):\n    return '%s %s' % (a, req.form.getfirst('a'))\n",
     "htdocs/other/page.py": "def index(req):\n    return 'page.py for .pyx'\n",
 }
 
@@ -388,6 +408,12 @@ def test_sethandler_mapping(srv):
 def test_addhandler_extension_is_stripped(srv):
     # page.pyx -> module page.py (AddHandler extensions are stripped)
     assert ok(srv, "/other/page.pyx").text == "page.py for .pyx"
+
+
+def test_handler_extension_is_stripped(srv):
+    # PythonHandler mod_python.publisher .pub: page.pub -> page.py
+    assert ok(srv, "/ext/page.pub").text == "ext .pub"
+    assert ok(srv, "/ext/page.pub/form?a=1").text == "1 1"
 
 
 def test_method_not_allowed(srv):
@@ -671,6 +697,12 @@ def test_function_attribute_auth(srv):
     assert srv.get("/pub/auth.py/attr_auth").status == 401
     assert ok(srv, "/pub/auth.py/attr_auth", headers=basic("spam", "eggs")).text == \
         "attr auth ok"
+
+
+def test_decorated_function_auth(srv):
+    assert srv.get("/pub/auth.py/decorated").status == 401
+    assert ok(srv, "/pub/auth.py/decorated", headers=basic("spam", "eggs")).text == \
+        "decorated ok"
 
 
 def test_instance_auth(srv):

@@ -17,8 +17,10 @@ Differences from 3.5 (bugs fixed, see the spec README #11, #15):
 * `__auth__`/`__access__`/`__auth_realm__` defined inside a function body
   are found from the function's bytecode (see `_body_markers`), which works
   on every Python 3.11+ code layout; a marker that cannot be evaluated is
-  refused with 500 instead of being ignored.  Attributes set on the function
-  object itself (`f.__auth__ = ...`) are honoured when the body has none.
+  refused with 500 instead of being ignored.  The bodies of functions a
+  decorator wrapped (`__wrapped__`) are searched too, and attributes set on
+  the function object itself (`f.__auth__ = ...`) are honoured when no body
+  has the marker.
 * Every class object (also those with a metaclass) and every module object
   is neither traversable nor publishable.
 * `bytes` results are written as they are (3.5 wrote their repr);
@@ -409,17 +411,22 @@ def _challenge(req, realm):
 
 
 def _markers(req, obj):
-    """{marker: value} for obj: from the body of a function or method,
-    else (and as a fallback for functions) from its attributes."""
+    """{marker: value} for obj: from the body of a function or method (and
+    of the functions it wraps, `functools.wraps`' __wrapped__, outermost
+    first), then, for what is still missing, from its attributes."""
     func = obj.__func__ if type(obj) is types.MethodType else obj
     found = {}
-    if type(func) is types.FunctionType:
+    seen = 0
+    while type(func) is types.FunctionType and seen < 16:
         try:
-            found = _body_markers(func)
+            for name, value in _body_markers(func).items():
+                found.setdefault(name, value)
         except ValueError as e:
             req.log_error("MP0395: mod_python.publisher: refusing %s: %s"
                           % (req.unparsed_uri, e), apache.APLOG_ERR)
             raise apache.SERVER_RETURN(apache.HTTP_INTERNAL_SERVER_ERROR)
+        func = getattr(func, "__wrapped__", None)
+        seen += 1
     for name in ("__auth__", "__access__"):
         if name not in found and hasattr(obj, name):
             found[name] = getattr(obj, name)
