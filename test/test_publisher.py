@@ -276,6 +276,20 @@ def nested_closure(req):
     return "never"
 
 
+def nested_twice(req):
+    __access__ = ["spam"]
+    __access__ = ["ham"]
+    return "never"
+
+
+def nested_finally(req):
+    try:
+        pass
+    finally:
+        __access__ = ["spam"]
+    return "finally ok"
+
+
 def nested_false(req):
     __auth__ = False
     return "never"
@@ -691,6 +705,21 @@ def test_nested_closure_refused(srv):
     assert r.status == 500
     assert "MP0395" in srv.log_since(mark)
     assert "closure" in srv.log_since(mark)
+
+
+def test_nested_ambiguous_refused(srv):
+    mark = srv.log_mark()
+    r = srv.get("/pub/auth.py/nested_twice", headers=basic("spam", "eggs"))
+    assert r.status == 500
+    assert "2 different values" in srv.log_since(mark)
+
+
+def test_nested_in_finally(srv):
+    # 3.12+ compiles a finally body twice: the same value twice is fine
+    assert srv.get("/pub/auth.py/nested_finally").status == 403
+    assert srv.get("/pub/auth.py/nested_finally", headers=basic("ham", "x")).status == 403
+    assert ok(srv, "/pub/auth.py/nested_finally", headers=basic("spam", "x")).text == \
+        "finally ok"
 
 
 def test_function_attribute_auth(srv):

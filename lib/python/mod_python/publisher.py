@@ -330,6 +330,25 @@ def _evaluate_store(instrs, k, func_globals):
                        "nested function")
 
 
+def _marker_value(func, instrs, k, marker):
+    code = func.__code__
+    try:
+        return _evaluate_store(instrs, k, func.__globals__)
+    except (_Unsupported, _Underflow, TypeError, ValueError) as e:
+        pos = getattr(instrs[k], "positions", None)
+        line = pos.lineno if pos is not None and pos.lineno else code.co_firstlineno
+        raise ValueError("%s in %s() (%s, line %s) cannot be determined without "
+                         "running the function: %s"
+                         % (marker, code.co_name, code.co_filename, line,
+                            e or "unsupported")) from None
+
+
+def _equivalent(a, b):
+    if isinstance(a, types.FunctionType) and isinstance(b, types.FunctionType):
+        return a.__code__ is b.__code__ and a.__defaults__ == b.__defaults__
+    return type(a) is type(b) and a == b
+
+
 def _body_markers(func):
     """The __auth__/__access__/__auth_realm__ assigned or defined in the
     body of `func`: {name: value}.
@@ -341,7 +360,8 @@ def _body_markers(func):
     set/dict displays and nested `def`/`lambda` (rebuilt with the published
     function's globals, as 3.5 did), which is evaluated without running the
     function.  Raises ValueError for a marker that cannot be determined
-    (stored twice, computed, or a closure) so it is refused, never ignored.
+    (assigned different values, computed, or a closure): such a marker is
+    refused, never ignored.
     """
     code = func.__code__
     names = set(code.co_varnames) | set(code.co_cellvars) | set(code.co_names)
@@ -353,20 +373,13 @@ def _body_markers(func):
     for marker in wanted:
         stores = [i for i, ins in enumerate(instrs)
                   if ins.opname in _STORES and ins.argval == marker]
-        if not stores:
-            continue
-        if len(stores) > 1:
-            raise ValueError("%s is assigned %d times in %s() (%s)"
-                             % (marker, len(stores), code.co_name, code.co_filename))
-        try:
-            found[marker] = _evaluate_store(instrs, stores[0], func.__globals__)
-        except (_Unsupported, _Underflow, TypeError, ValueError) as e:
-            pos = getattr(instrs[stores[0]], "positions", None)
-            line = pos.lineno if pos is not None and pos.lineno else code.co_firstlineno
-            raise ValueError("%s in %s() (%s, line %s) cannot be determined without "
-                             "running the function: %s"
-                             % (marker, code.co_name, code.co_filename, line,
-                                e or "unsupported")) from None
+        values = [_marker_value(func, instrs, k, marker) for k in stores]
+        # the compiler may emit one statement twice (3.12+: finally bodies)
+        if any(not _equivalent(values[0], v) for v in values[1:]):
+            raise ValueError("%s is assigned %d different values in %s() (%s)"
+                             % (marker, len(values), code.co_name, code.co_filename))
+        if values:
+            found[marker] = values[0]
     return found
 
 
