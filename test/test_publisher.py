@@ -290,6 +290,12 @@ def nested_finally(req):
     return "finally ok"
 
 
+def realm_odd(req):
+    __auth_realm__ = 'Z\u00fcrich "HQ"\r\nX-Injected: 1 \u20ac'
+    __auth__ = {"spam": "eggs"}
+    return "odd realm ok"
+
+
 def nested_false(req):
     __auth__ = False
     return "never"
@@ -705,6 +711,14 @@ def test_nested_closure_refused(srv):
     assert r.status == 500
     assert "MP0395" in srv.log_since(mark)
     assert "closure" in srv.log_since(mark)
+
+
+def test_realm_quoting(srv):
+    r = srv.get("/pub/auth.py/realm_odd")
+    assert r.status == 401
+    assert "X-Injected" not in r.headers
+    raw = r.headers["WWW-Authenticate"].encode("latin-1")
+    assert raw == 'Basic realm="Z\u00fcrich \\"HQ\\"  X-Injected: 1 \u20ac"'.encode("utf-8")
 
 
 def test_nested_ambiguous_refused(srv):

@@ -417,9 +417,17 @@ def _same_secret(expected, given):
     return expected == given
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _challenge(req, realm):
-    req.err_headers_out["WWW-Authenticate"] = 'Basic realm="%s"' % \
-        str(realm).replace("\\", "\\\\").replace('"', '\\"')
+    realm = _CONTROL.sub(" ", str(realm)).replace("\\", "\\\\").replace('"', '\\"')
+    value = 'Basic realm="%s"' % realm
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        value = value.encode("utf-8")          # header values are bytes on the wire
+    req.err_headers_out["WWW-Authenticate"] = value
     raise apache.SERVER_RETURN(apache.HTTP_UNAUTHORIZED)
 
 
