@@ -96,6 +96,22 @@ def handler(req):
         s.cleanup()
     elif op == "crash":
         raise RuntimeError("MPTEST crash while holding the session lock")
+    elif op == "mutex":
+        # the session lock is the mutex _global_lock(server, sid) picks
+        import _apache
+        got = _apache._global_trylock(req.server, s.id())
+        if got:
+            _apache._global_unlock(req.server, s.id())
+        out["busy"] = not got
+        n = _apache._mutex_count()
+        idx = Session._mutex_index(s.id())
+        out["index_ok"] = (1 <= idx < n) if n > 1 else idx == 0
+        free = [i for i in range(1, n) if i != idx]
+        if free:
+            got = _apache._global_trylock(req.server, None, free[0])
+            if got:
+                _apache._global_unlock(req.server, None, free[0])
+            out["other_free"] = bool(got)
     elif op == "twice":
         # a second object for the same session in the same request must not
         # dead-lock against the first one's lock
@@ -326,6 +342,16 @@ def test_no_lock(srv):
         cookie, first = new_session(srv, kind, lock=0)
         _, out = call(srv, "/s/sess.py", cookie=cookie, kind=kind, lock=0)
         assert out["id"] == first["id"] and out["n"] == 2
+
+
+def test_lock_is_the_sessions_global_mutex(srv):
+    for kind in srv.kinds:
+        cookie, first = new_session(srv, kind)
+        _, out = call(srv, "/s/sess.py", cookie=cookie, kind=kind, op="mutex")
+        assert out["busy"] is True and out["index_ok"] is True
+        assert out.get("other_free", True) is True
+        _, out = call(srv, "/s/sess.py", cookie=cookie, kind=kind, op="mutex", lock=0)
+        assert out["busy"] is False
 
 
 def test_two_objects_one_session_one_request(srv):
