@@ -385,3 +385,21 @@ def test_concurrent_requests_see_their_own_environment(srv):
         assert status == 200
         assert text == "q=n%d q2=n%d\n" % (i, i)
     srv.assert_no_crash()
+
+
+@pytest.mark.parametrize("mpm", ["prefork", "worker"])
+def test_other_mpms(mpm):
+    s = Httpd(CONF, files=FILES, mpm=mpm, name="cgi-" + mpm)
+    s.start()
+    try:
+        r = s.get("/cgi/env.py?m=" + mpm)
+        assert r.status == 200, r.text
+        assert json.loads(r.body)["env"]["QUERY_STRING"] == "m=" + mpm
+        body = b"x=1&y=%C3%A9"
+        r = s.post("/cgi/form.py", body=body,
+                   headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert r.status == 200, r.text
+        assert json.loads(r.body) == {"x": "1", "y": "é"}
+        s.assert_no_crash()
+    finally:
+        s.stop()

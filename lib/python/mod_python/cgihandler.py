@@ -54,7 +54,7 @@ interpreters that relies on relative paths sees the script's directory
 while a script runs.  For concurrent applications use a WSGI application
 (``mod_python.wsgi``) or a plain handler instead.
 
-Log messages MP0410-MP0414.
+Log messages MP0410-MP0413.
 """
 
 import builtins
