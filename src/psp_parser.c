@@ -2427,7 +2427,7 @@ static int scan_input(struct mp_psp_scan *st, char *buf, int max)
     struct mp_psp_src *src = &st->src[st->depth];
     size_t n = src->len - src->pos;
 
-    if (max <= 0)
+    if (max <= 0 || n == 0)
         return 0;
     if (n > (size_t)max)
         n = (size_t)max;

@@ -308,12 +308,15 @@ class PSP:
         self._use(entry)
 
     def load_from_string(self):
-        entry = _string_cache.get(self.string)
+        key = self.string
+        if isinstance(key, (bytearray, memoryview)):
+            key = bytes(key)
+        entry = _string_cache.get(key)
         if entry is None:
-            code = compile(_psp.parsestring(self.string), "__psp__", "exec",
+            code = compile(_psp.parsestring(key), "__psp__", "exec",
                            dont_inherit=True)
             entry = _Compiled(code)
-            _string_cache.put(self.string, entry)
+            _string_cache.put(key, entry)
         self._use(entry)
 
     def _globals(self, pspi, form, run_vars):
