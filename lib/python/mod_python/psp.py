@@ -164,10 +164,6 @@ class _Cache:
                 for k in by_use[:len(self._entries) - keep]:
                     del self._entries[k]
 
-    def discard(self, key):
-        with self._lock:
-            self._entries.pop(key, None)
-
     def __len__(self):
         return len(self._entries)
 
@@ -200,6 +196,8 @@ def _precompiled(req, filename):
     if not ext:
         return None
     cname = root + ext[:-1] + "c"
+    if cname == filename:
+        return None
     try:
         if os.path.getmtime(cname) < os.path.getmtime(filename):
             return None
