@@ -396,32 +396,31 @@ class CGIStdin(NullIO):
 
 
 class CGIStdout(NullIO):
-    """sys.stdout for CGI-style code: parses the CGI header block."""
+    """sys.stdout for CGI-style code: parses the CGI header block, then
+    passes the body through (str as UTF-8, bytes unchanged)."""
 
     def __init__(self, req):
         self.pos = 0
         self.req = req
         self.headers_sent = 0
-        self.headers = ""
+        self.headers = b""
 
     def write(self, s):
         if not s:
             return
-        if isinstance(s, bytes):
-            s = s.decode("latin-1")
+        data = s.encode("utf-8") if isinstance(s, str) else bytes(s)
         if not self.headers_sent:
-            self.headers += s
-            ss = self.headers.split("\r\n\r\n", 1)
-            if len(ss) < 2:
-                ss = self.headers.split("\n\n", 1)
-                if len(ss) < 2:
+            self.headers += data
+            head, sep, body = self.headers.partition(b"\r\n\r\n")
+            if not sep:
+                head, sep, body = self.headers.partition(b"\n\n")
+                if not sep:
                     return
-            head, body = ss
-            for line in head.splitlines():
+            for line in head.decode("latin-1").splitlines():
                 if not line.strip():
                     continue
-                name, sep, value = line.partition(":")
-                if not sep:
+                name, colon, value = line.partition(":")
+                if not colon:
                     raise ValueError("malformed CGI header line: %r" % line)
                 name, value = name.strip(), value.strip()
                 if name.lower() == "status":
@@ -432,10 +431,10 @@ class CGIStdout(NullIO):
                 else:
                     self.req.headers_out.add(name, value)
             self.headers_sent = 1
-            s = body
-        if s:
-            self.req.write(s)
-            self.pos += len(s)
+            data = body
+        if data:
+            self.req.write(data)
+            self.pos += len(data)
 
     def tell(self):
         return self.pos
