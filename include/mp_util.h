@@ -42,6 +42,10 @@ PyObject *mp_float_time(apr_time_t t);
 /* Raise _apache.SERVER_RETURN(status) in the current interpreter. Returns NULL. */
 PyObject *mp_raise_server_return(int status);
 
+/* "{" + ", ".join(parts) + "}" for a list of str; consumes the reference
+ * to parts (dict-like reprs of table and finfo). */
+PyObject *mp_braced_join(PyObject *parts);
+
 /* An (ip, port) tuple for a socket address; None for NULL. */
 PyObject *mp_sockaddr_tuple(apr_sockaddr_t *sa);
 

@@ -136,7 +136,7 @@ static PyObject *finfo_item(PyObject *o, Py_ssize_t i)
 static PyObject *finfo_repr(PyObject *o)
 {
     apr_finfo_t *f = fi_get((mp_finfo *)o);
-    PyObject *parts, *sep, *body, *v, *s, *res;
+    PyObject *parts, *v, *s;
     size_t i;
 
     if (f == NULL)
@@ -156,15 +156,7 @@ static PyObject *finfo_repr(PyObject *o)
         }
         Py_DECREF(s);
     }
-    sep = PyUnicode_FromString(", ");
-    body = sep ? PyUnicode_Join(sep, parts) : NULL;
-    Py_XDECREF(sep);
-    Py_DECREF(parts);
-    if (body == NULL)
-        return NULL;
-    res = PyUnicode_FromFormat("{%U}", body);
-    Py_DECREF(body);
-    return res;
+    return mp_braced_join(parts);
 }
 
 static PyObject *finfo_getattro(PyObject *o, PyObject *name)

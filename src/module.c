@@ -34,42 +34,6 @@ static server_rec *main_server(void)
     return mp_main_server ? mp_main_server : ap_server_conf;
 }
 
-/* A register_cleanup() entry; handed to mp_interp_at_child_exit(), which
- * runs it (without the GIL) when the child pool is destroyed, LIFO with
- * the other child-exit work and before Python's own exit work. */
-typedef struct {
-    mp_interp *ip;          /* interpreter owning callable and data */
-    server_rec *s;          /* where errors are logged */
-    PyObject *callable;
-    PyObject *data;
-} mp_cleanup;
-
-static apr_status_t run_cleanup(void *arg)
-{
-    mp_cleanup *c = arg;
-    mp_gil_token tok;
-    PyObject *res;
-
-    if (!mp_interp_python_ready()) {
-        /* the objects are left to the stopped interpreter */
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, c->s, MP_APLOGNO(0450)
-                     "Python is no longer running: a register_cleanup() callable "
-                     "was not run");
-        free(c);
-        return APR_SUCCESS;
-    }
-    mp_interp_enter(c->ip, &tok);
-    res = PyObject_CallOneArg(c->callable, c->data);
-    if (res == NULL)
-        mp_log_py_error(NULL, NULL, c->s, "register_cleanup");
-    Py_XDECREF(res);
-    Py_DECREF(c->callable);
-    Py_DECREF(c->data);
-    mp_interp_leave(&tok);
-    free(c);
-    return APR_SUCCESS;
-}
-
 void mp_module_set_context(apr_pool_t *pchild, server_rec *main_server_rec)
 {
     mp_pchild = pchild;
@@ -259,7 +223,6 @@ static PyObject *mod_register_cleanup(PyObject *self, PyObject *args, PyObject *
     PyObject *iname, *server, *callable, *data = Py_None;
     mp_interp *ip, *named = NULL;
     server_rec *s;
-    mp_cleanup *c;
 
     (void)self;
     if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|O:register_cleanup", kwlist,
@@ -296,14 +259,8 @@ static PyObject *mod_register_cleanup(PyObject *self, PyObject *args, PyObject *
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, MP_APLOGNO(0451)
                      "register_cleanup(): callable belongs to interpreter '%s'; it "
                      "will run there, not in '%s'", ip->name, named->name);
-    c = malloc(sizeof(*c));
-    if (c == NULL)
-        return PyErr_NoMemory();
-    c->ip = ip;
-    c->s = s;
-    c->callable = Py_NewRef(callable);
-    c->data = Py_NewRef(data);
-    mp_interp_at_child_exit(run_cleanup, c);
+    if (mp_server_register_cleanup(ip, s, callable, data) < 0)
+        return NULL;
     Py_RETURN_NONE;
 }
 

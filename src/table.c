@@ -415,7 +415,7 @@ static PyObject *table_repr(PyObject *o)
     mp_table *self = (mp_table *)o;
     int i, n;
     const apr_table_entry_t *e;
-    PyObject *parts, *sep, *body, *res, *k, *v, *s;
+    PyObject *parts, *k, *v, *s;
 
     TBL_CHECK(self, NULL);
     e = tbl_elts(self->table, &n);
@@ -437,15 +437,7 @@ static PyObject *table_repr(PyObject *o)
         }
         Py_DECREF(s);
     }
-    sep = PyUnicode_FromString(", ");
-    body = sep ? PyUnicode_Join(sep, parts) : NULL;
-    Py_XDECREF(sep);
-    Py_DECREF(parts);
-    if (body == NULL)
-        return NULL;
-    res = PyUnicode_FromFormat("{%U}", body);
-    Py_DECREF(body);
-    return res;
+    return mp_braced_join(parts);
 }
 
 static PyObject *table_richcompare(PyObject *a, PyObject *b, int op)

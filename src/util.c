@@ -122,3 +122,18 @@ PyObject *mp_sockaddr_tuple(apr_sockaddr_t *sa)
         Py_RETURN_NONE;
     return Py_BuildValue("(si)", ip, (int)sa->port);
 }
+
+PyObject *mp_braced_join(PyObject *parts)
+{
+    PyObject *sep, *body, *res;
+
+    sep = PyUnicode_FromString(", ");
+    body = sep ? PyUnicode_Join(sep, parts) : NULL;
+    Py_XDECREF(sep);
+    Py_DECREF(parts);
+    if (body == NULL)
+        return NULL;
+    res = PyUnicode_FromFormat("{%U}", body);
+    Py_DECREF(body);
+    return res;
+}
