@@ -407,12 +407,39 @@ def test_mechanisms(mechanism):
 
 # ---------------------------------------------------------------- stress
 
+
 STRESS_CONF = """
 <Directory @DOCROOT@/s>
   SetHandler mod_python
   PythonHandler smod
 </Directory>
 """
+
+
+@pytest.mark.parametrize("mechanism", ["inotify", "stat"])
+def test_first_sight_during_stalled_in_place_save(mechanism):
+    """A process that first meets a module while an in-place save has
+    truncated it but not yet written (no events cover that moment) waits
+    for the content instead of running an empty module."""
+    conf = STRESS_CONF
+    if mechanism == "stat":
+        conf = "PythonOption mod_python.autoreload.mechanism stat\n" + conf
+    s = Httpd(conf, files={"htdocs/s/smod.py": handler_src(1)}, mpm="event",
+              mpm_config=SINGLE_CHILD["event"], name="reload-firstsight-" + mechanism)
+    s.start()
+    try:
+        path = os.path.join(s.docroot, "s", "smod.py")
+        out = {}
+        with open(path, "w") as f:          # truncated; the writer stalls
+            t = threading.Thread(target=lambda: out.update(r=s.get("/s/x")))
+            t.start()
+            time.sleep(0.4)
+            f.write(handler_src(2))
+        t.join()
+        assert (out["r"].status, out["r"].text) == (200, "2"), out["r"].text[:500]
+        s.assert_no_crash()
+    finally:
+        s.stop()
 
 
 def test_stress_rewrite_every_100ms():

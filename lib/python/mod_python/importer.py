@@ -175,12 +175,11 @@ def _stamp(st):
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
-def _read_stable(path, wait):
+def _read_stable(path):
     """Register path with C (stat before read) and read its source, making
-    sure no writer was at work on it meanwhile.  Returns the source bytes,
-    or None when it is being written (wait=False).  With wait=True wait up
-    to two seconds for the writer to finish, then read what is there."""
-    deadline = time.monotonic() + (2.0 if wait else 0.0)
+    sure no writer was at work on it meanwhile.  A writer still at work is
+    waited for, up to two seconds; then what is there is read."""
+    deadline = time.monotonic() + 2.0
     while True:
         if _apache._watch(path):
             before = os.stat(path)
@@ -190,19 +189,27 @@ def _read_stable(path, wait):
             # clock tick leaves the stat alone), and none ended meanwhile
             # (then the stat, taken after the events were read, moved).
             if _apache._watch(path) and _stamp(before) == _stamp(os.stat(path)):
-                # The kernel queues a write's event just after the data (or
-                # the truncation) lands: a file changed in the last moments
-                # is looked at again a little later.
-                if time.time() - before.st_ctime_ns / 1e9 > 0.05:
+                age = time.time() - before.st_ctime_ns / 1e9
+                # An in-place save truncates first; the kernel queues that
+                # event only once the truncation is done (a journal wait can
+                # come in between), and a process that meets the file for
+                # the first time has no events from before at all.  So an
+                # empty file changed in the last two seconds is given until
+                # the deadline to fill; a legitimately empty module costs
+                # that wait only when it was written just now.
+                if not source and age < 2.0:
+                    pass
+                # A write's event follows its data by a moment: a file
+                # changed in the last moments is looked at again.
+                elif age > 0.05:
                     return source
-                time.sleep(0.02)
-                if _apache._watch(path) and _stamp(before) == _stamp(os.stat(path)):
-                    return source
+                else:
+                    time.sleep(0.02)
+                    if _apache._watch(path) and _stamp(before) == _stamp(os.stat(path)):
+                        return source
         if time.monotonic() >= deadline:
-            if wait:
-                with open(path, "rb") as f:
-                    return f.read()
-            return None
+            with open(path, "rb") as f:
+                return f.read()
         time.sleep(0.01)
 
 
@@ -227,7 +234,7 @@ class _Loader(importlib.abc.Loader):
         return os.path.basename(self.path) == "__init__.py"
 
     def exec_module(self, module):
-        source = _read_stable(self.path, True)
+        source = _read_stable(self.path)
         code = compile(source, self.path, "exec", dont_inherit=True)
         entry = _Entry(module.__name__, self.path)
         stack = _stack()
@@ -366,7 +373,7 @@ def _reexec(e, log):
     try:
         # A writer at work on the file: wait for it (briefly) rather than
         # keep serving a version older than one already written.
-        source = _read_stable(path, True)
+        source = _read_stable(path)
         code = compile(source, path, "exec", dont_inherit=True)
         new = _fresh_module(name, path, old)
         if hasattr(old, "__mp_clone__"):
