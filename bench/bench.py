@@ -12,6 +12,7 @@ timings never go into tests.  Usage: bench/run.sh [seconds] [connections]
 """
 import os
 import re
+import statistics
 import subprocess
 import sys
 import time
@@ -23,6 +24,7 @@ DEBIAN_SO = "/usr/lib/apache2/modules/mod_python.so"
 DEBIAN_PKG = "/usr/lib/python3/dist-packages/mod_python"
 DURATION = int(sys.argv[1]) if len(sys.argv) > 1 else 10
 CONNS = int(sys.argv[2]) if len(sys.argv) > 2 else 32
+ROUNDS = int(sys.argv[3]) if len(sys.argv) > 3 else 3
 HELPERS = 50
 
 MPM = """\
@@ -111,33 +113,43 @@ def main():
     theirs = Httpd("LoadModule python_module %s\n" % DEBIAN_SO + conf(), files=files(),
                    mpm="event", mpm_config=MPM, name="bench-35", load_python=False,
                    env={"PYTHONPATH": ""})
-    rows = []
-    for label, srv, path in (
-            ("static file (same httpd as ours)", ours, "/static.txt"),
-            ("ours: hello, AutoReload On", ours, "/on/x"),
-            ("ours: hello, AutoReload Off", ours, "/off/x"),
-            ("ours: 50 helper modules, On", ours, "/manyon/x"),
-            ("ours: 50 helper modules, Off", ours, "/manyoff/x"),
-            ("mod_python 3.5: hello, AutoReload On", theirs, "/on/x"),
-            ("mod_python 3.5: hello, AutoReload Off", theirs, "/off/x"),
-            ("mod_python 3.5: 50 helper modules, On", theirs, "/manyon/x"),
-            ("mod_python 3.5: 50 helper modules, Off", theirs, "/manyoff/x")):
+    cases = (
+        ("static file (same httpd as ours)", ours, "/static.txt"),
+        ("ours: hello, AutoReload On", ours, "/on/x"),
+        ("ours: hello, AutoReload Off", ours, "/off/x"),
+        ("ours: 50 helper modules, On", ours, "/manyon/x"),
+        ("ours: 50 helper modules, Off", ours, "/manyoff/x"),
+        ("mod_python 3.5: hello, AutoReload On", theirs, "/on/x"),
+        ("mod_python 3.5: hello, AutoReload Off", theirs, "/off/x"),
+        ("mod_python 3.5: 50 helper modules, On", theirs, "/manyon/x"),
+        ("mod_python 3.5: 50 helper modules, Off", theirs, "/manyoff/x"))
+    for label, srv, path in cases:
         if not srv.running:
             srv.start()
         r = srv.get(path)
         if r.status != 200:
             sys.exit("%s: %s answers %d:\n%s" % (label, path, r.status, srv.error_log()[-3000:]))
-        rps, errors = wrk(srv.port, path)
-        rows.append((label, rps, errors))
-        print("%-42s %10.0f req/s%s" % (label, rps,
-                                       "  (%d non-2xx!)" % errors if errors else ""),
-              flush=True)
+    # Rounds interleave the cases so that drift of the machine (other
+    # load, clock speed) spreads over all of them; the median is reported.
+    runs = {label: [] for label, _, _ in cases}
+    for n in range(ROUNDS):
+        for label, srv, path in cases:
+            rps, errors = wrk(srv.port, path)
+            if errors:
+                sys.exit("%s: %d non-2xx responses" % (label, errors))
+            runs[label].append(rps)
+            print("round %d  %-42s %10.0f req/s" % (n + 1, label, rps), flush=True)
+    rows = [(label, statistics.median(runs[label]), 0) for label, _, _ in cases]
+    print()
+    for label, rps, _ in rows:
+        print("%-42s %10.0f req/s (median of %d)" % (label, rps, ROUNDS))
     for s in (ours, theirs):
         s.assert_no_crash()
         s.stop()
     static = rows[0][1]
     by = {label: rps for label, rps, _ in rows}
-    print("\nratios (wrk -t2 -c%d -d%ds, event MPM, 2 x 32 threads):" % (CONNS, DURATION))
+    print("\nratios (wrk -t2 -c%d -d%ds, %d rounds, event MPM, 2 x 32 threads):"
+          % (CONNS, DURATION, ROUNDS))
     for label, rps, _ in rows:
         print("  %-42s %.2f of the static file" % (label, rps / static))
     print("  %-42s %.3f" % ("ours On / Off (hello)",
