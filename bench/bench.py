@@ -8,14 +8,13 @@
   in its own httpd, same MPM and settings.
 
 Results are printed as requests/second and as ratios.  Not part of CI;
-timings never go into tests.  Usage: bench/run.sh [seconds] [connections]
+timings never go into tests.  Usage: bench/run.sh [seconds] [connections] [rounds]
 """
 import os
 import re
 import statistics
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test"))
 from harness import Httpd   # noqa: E402
@@ -139,18 +138,18 @@ def main():
                 sys.exit("%s: %d non-2xx responses" % (label, errors))
             runs[label].append(rps)
             print("round %d  %-42s %10.0f req/s" % (n + 1, label, rps), flush=True)
-    rows = [(label, statistics.median(runs[label]), 0) for label, _, _ in cases]
+    rows = [(label, statistics.median(runs[label])) for label, _, _ in cases]
     print()
-    for label, rps, _ in rows:
+    for label, rps in rows:
         print("%-42s %10.0f req/s (median of %d)" % (label, rps, ROUNDS))
     for s in (ours, theirs):
         s.assert_no_crash()
         s.stop()
     static = rows[0][1]
-    by = {label: rps for label, rps, _ in rows}
+    by = dict(rows)
     print("\nratios (wrk -t2 -c%d -d%ds, %d rounds, event MPM, 2 x 32 threads):"
           % (CONNS, DURATION, ROUNDS))
-    for label, rps, _ in rows:
+    for label, rps in rows:
         print("  %-42s %.2f of the static file" % (label, rps / static))
     print("  %-42s %.3f" % ("ours On / Off (hello)",
                             by["ours: hello, AutoReload On"] / by["ours: hello, AutoReload Off"]))

@@ -175,6 +175,13 @@ def _stamp(st):
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
+def _unchanged(path, before):
+    """No write began since `before` was taken (its event says so even when
+    the clock tick leaves the stat alone), and none ended (then the stat,
+    taken after the events were read, moved)."""
+    return _apache._watch(path) and _stamp(before) == _stamp(os.stat(path))
+
+
 def _read_stable(path):
     """Register path with C (stat before read) and read its source, making
     sure no writer was at work on it meanwhile.  A writer still at work is
@@ -185,28 +192,22 @@ def _read_stable(path):
             before = os.stat(path)
             with open(path, "rb") as f:
                 source = f.read()
-            # No write began meanwhile (its event says so even when the
-            # clock tick leaves the stat alone), and none ended meanwhile
-            # (then the stat, taken after the events were read, moved).
-            if _apache._watch(path) and _stamp(before) == _stamp(os.stat(path)):
-                age = time.time() - before.st_ctime_ns / 1e9
-                # An in-place save truncates first; the kernel queues that
-                # event only once the truncation is done (a journal wait can
-                # come in between), and a process that meets the file for
-                # the first time has no events from before at all.  So an
-                # empty file changed in the last two seconds is given until
-                # the deadline to fill; a legitimately empty module costs
-                # that wait only when it was written just now.
-                if not source and age < 2.0:
-                    pass
+            age = time.time() - before.st_ctime_ns / 1e9
+            # An in-place save truncates first; the kernel queues that event
+            # only once the truncation is done (a journal wait can come in
+            # between), and a process that meets the file for the first
+            # time has no events from before at all.  So an empty file
+            # changed in the last two seconds is given until the deadline
+            # to fill; a legitimately empty module costs that wait only when
+            # it was written just now.
+            if _unchanged(path, before) and (source or age >= 2.0):
                 # A write's event follows its data by a moment: a file
                 # changed in the last moments is looked at again.
-                elif age > 0.05:
+                if age > 0.05:
                     return source
-                else:
-                    time.sleep(0.02)
-                    if _apache._watch(path) and _stamp(before) == _stamp(os.stat(path)):
-                        return source
+                time.sleep(0.02)
+                if _unchanged(path, before):
+                    return source
         if time.monotonic() >= deadline:
             with open(path, "rb") as f:
                 return f.read()
