@@ -252,18 +252,9 @@ static int call_handler_dispatch(request_rec *r, mp_interp *ip, mp_phase_t phase
                       MP_APLOGNO(0203) "%s: HandlerDispatch() returned nothing.",
                       mp_phase_names[phase]);
     }
-    else if (!PyLong_Check(res)) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                      MP_APLOGNO(0204) "%s: HandlerDispatch() returned non-integer.",
-                      mp_phase_names[phase]);
-    }
     else {
-        long v = PyLong_AsLong(res);
-        if (v == -1 && PyErr_Occurred()) {
-            mp_log_py_error(r, NULL, NULL, mp_phase_names[phase]);
-            v = HTTP_INTERNAL_SERVER_ERROR;
-        }
-        status = (int)v;
+        mp_handler *h = mp_hlist_current(hlist);
+        status = mp_handler_status(res, r, NULL, mp_phase_names[phase], h ? h->handler : NULL);
     }
     Py_XDECREF(res);
     Py_DECREF(hlist);
@@ -409,11 +400,8 @@ int mp_hook_process_connection(conn_rec *c)
     res = conn ? PyObject_CallOneArg(ip->m_connection, conn) : NULL;
     if (res == NULL)
         mp_log_py_error(NULL, c, NULL, "PythonConnectionHandler");
-    else if (PyLong_Check(res))
-        status = (int)PyLong_AsLong(res);
     else
-        ap_log_cerror(APLOG_MARK, APLOG_ERR, 0, c, MP_APLOGNO(0206)
-                      "ConnectionDispatch() returned non-integer");
+        status = mp_handler_status(res, NULL, c, "PythonConnectionHandler", list->handler);
     Py_XDECREF(res);
     if (conn != NULL)
         ((mp_conn *)conn)->dead = 1;   /* c outlives us, but the hlist does not */
