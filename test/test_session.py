@@ -163,7 +163,8 @@ PythonDebug On
 <Directory "@DOCROOT@/bad">
     SetHandler mod_python
     PythonHandler sess
-    PythonOption mod_python.session.session_type NoSuchSession
+    # the legacy key: not checked at config time, so the runtime error shows
+    PythonOption session NoSuchSession
 </Directory>
 <Directory "@DOCROOT@/race">
     SetHandler mod_python
