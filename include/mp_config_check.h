@@ -20,8 +20,8 @@ const char *mp_check_handler(apr_pool_t *p, const char *directive, const char *h
 
 /* PythonOption key value: the values mod_python's own keys accept
  * (mod_python.autoreload.*, mutex_locks, util limits, file_session
- * numbers and booleans, session.session_type, wsgi.application); other
- * keys and empty values are not checked. */
+ * numbers and booleans, session.session_type and cleanup_chance,
+ * wsgi.application); other keys and empty values are not checked. */
 const char *mp_check_option(apr_pool_t *p, const char *key, const char *val);
 
 #endif /* MP_CONFIG_CHECK_H */

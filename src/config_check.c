@@ -263,6 +263,7 @@ static const struct {
     {"mod_python.file_session.cleanup_grace_period", check_count, &max_int},
     {"mod_python.file_session.cleanup_time_limit", check_count, &max_int},
     {"mod_python.session.session_type", check_word, &session_types},
+    {"mod_python.session.cleanup_chance", check_count, &max_int},
     {"mod_python.wsgi.application", check_app, NULL},
 };
 

@@ -151,6 +151,9 @@ def test_wrong_context_says_not_allowed(mp_module, config):
     ("PythonOption mod_python.session.session_type filesession",
      'MP0014: PythonOption mod_python.session.session_type "filesession": '
      'not one of FileSession, DbmSession, MemorySession'),
+    ("PythonOption mod_python.session.cleanup_chance sometimes",
+     'MP0014: PythonOption mod_python.session.cleanup_chance "sometimes": '
+     'not a whole number'),
     ("PythonOption mod_python.wsgi.application ::app",
      'MP0014: PythonOption mod_python.wsgi.application "::app": the module name is empty'),
 ])
