@@ -312,7 +312,7 @@ def test_no_output_is_500(srv):
     mark = srv.log_mark()
     r = srv.get("/cgi/status.py?nothing")
     assert r.status == 500
-    assert srv.wait_log("MP0411", mark=mark)
+    assert srv.wait_log("MP0951", mark=mark)
 
 
 def test_bad_header_is_500(srv):
