@@ -1,6 +1,6 @@
 /*
- * request.c - the mp_request type (python-api.md §4): object life cycle and
- * attributes.  Body I/O lives in request_io.c, the other methods in
+ * request.c - the mp_request type (mod_python 3.5 manual: "Request Object"): object
+ * life cycle and attributes.  Body I/O lives in request_io.c, the other methods in
  * request_methods.c.
  *
  * One object per (request_rec, interpreter), kept in mod_python's request

@@ -1,8 +1,8 @@
-"""mod_python.cgihandler (stdlib.md §6): CGI scripts run in process, GET and
-POST (text, binary, urlencoded and multipart through cgi.FieldStorage), the
-CGI header block, 404/500 cases, per-request execution and fresh helper
-modules, and the process state (os.environ, stdin/stdout, cwd, argv) put
-back afterwards."""
+"""mod_python.cgihandler (mod_python 3.5 manual: "CGI Handler"): CGI scripts run in
+process, GET and POST (text, binary, urlencoded and multipart through
+cgi.FieldStorage), the CGI header block, 404/500 cases, per-request execution and
+fresh helper modules, and the process state (os.environ, stdin/stdout, cwd, argv)
+put back afterwards."""
 import concurrent.futures
 import json
 import urllib.parse

@@ -1,7 +1,8 @@
-"""PythonConnectionHandler (handlers.md §8.2): a line echo server on a
-second Listen port, written with conn.readline()/conn.write(), next to the
-normal HTTP port; a handler that returns DECLINED lets httpd speak HTTP on
-its port; a raising handler is logged and the server keeps serving.
+"""PythonConnectionHandler (mod_python 3.5 manual: "Overview of a Connection Handler"):
+a line echo server on a second Listen port, written with
+conn.readline()/conn.write(), next to the normal HTTP port; a handler that returns
+DECLINED lets httpd speak HTTP on its port; a raising handler is logged and the
+server keeps serving.
 """
 import socket
 

@@ -1,4 +1,4 @@
-"""mod_python.Cookie (stdlib.md §5).
+"""mod_python.Cookie (mod_python 3.5 manual: "Cookie - HTTP State Management").
 
 The first part runs the module directly (it needs no httpd): output
 format, attributes, expires, parsing, signing.  The second part sets

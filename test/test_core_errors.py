@@ -1,7 +1,7 @@
-"""Core: errors in handlers and PythonDebug (handlers.md section 7).  A raising
-handler gives 500; the traceback goes to the client only with PythonDebug On,
-and always to the error log; import failures are 500 + logged; the server
-keeps serving afterwards.  Parametrised over the three MPMs."""
+"""Core: errors in handlers and PythonDebug (mod_python 3.5 manual: PythonDebug).  A
+raising handler gives 500; the traceback goes to the client only with PythonDebug
+On, and always to the error log; import failures are 500 + logged; the server keeps
+serving afterwards.  Parametrised over the three MPMs."""
 import pytest
 
 from harness import MPMS, Httpd

@@ -1,8 +1,8 @@
-"""Core: interpreter selection (handlers.md section 6) and PythonImport
-(section 9).  Name-based virtual hosts get separate interpreters named after
-their ServerName; PythonInterpreter makes them share one; PerDirectory and
-PerDirective naming.  Servers run a single child process so that module
-globals count per interpreter.  Parametrised over the three MPMs."""
+"""Core: interpreter selection (mod_python 3.5 manual: "Multiple Interpreters") and
+PythonImport.  Name-based virtual hosts get separate interpreters named
+after their ServerName; PythonInterpreter makes them share one; PerDirectory and
+PerDirective naming.  Servers run a single child process so that module globals
+count per interpreter.  Parametrised over the three MPMs."""
 import json
 
 import pytest

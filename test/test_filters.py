@@ -1,4 +1,5 @@
-"""Python input and output filters (handlers.md §8.1, python-api.md §8).
+"""Python input and output filters (mod_python 3.5 manual: "Overview of a Filter
+Handler", "Filter Object (mp_filter)").
 
 Static filters (PythonOutputFilter/PythonInputFilter activated with
 SetOutputFilter/AddOutputFilter/SetInputFilter), per-request filters

@@ -1,5 +1,5 @@
-"""Python Server Pages (stdlib.md section 3): the _psp translator and
-mod_python.psp, against a real httpd.
+"""Python Server Pages (mod_python 3.5 manual: "psp - Python Server Pages"): the _psp
+translator and mod_python.psp, against a real httpd.
 
 Pages under psp/ (PythonDebug On) and nodebug/ run through
 `PythonHandler mod_python.psp`; py/api.py uses the PSP class API from a

@@ -1,8 +1,8 @@
-"""mp_request attributes (python-api.md §4.2): every attribute read with its
-type, every writable one written (and its effect on the response where it
-has one), bad types -> TypeError, read-only ones rejected, deletion
-rejected, the instance __dict__ across phases, table views, main/prev/next,
-Latin-1 header values, and the dead object after the request ended.
+"""mp_request attributes (mod_python 3.5 manual: "Request Members"): every attribute
+read with its type, every writable one written (and its effect on the response where
+it has one), bad types -> TypeError, read-only ones rejected, deletion rejected, the
+instance __dict__ across phases, table views, main/prev/next, Latin-1 header values,
+and the dead object after the request ended.
 
 One child process (SINGLE_CHILD) so that a request object kept in a module
 global can be looked at by the next request."""

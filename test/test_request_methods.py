@@ -1,5 +1,5 @@
-"""mp_request methods other than body I/O (python-api.md §4.1, handlers.md §4
-and §8.1): add_handler into the running and into later phases, per-request
+"""mp_request methods other than body I/O (mod_python 3.5 manual: "Request
+Methods", filters): add_handler into the running and into later phases, per-request
 filters, register_cleanup, internal_redirect, configuration views, CGI
 variables, authentication helpers, logging at every level, conditional
 requests and the small httpd wrappers."""

@@ -1,11 +1,12 @@
-"""mod_python.Session (stdlib.md §4) against a real httpd.
+"""mod_python.Session (mod_python 3.5 manual: "Session - Session Management") against a
+real httpd.
 
 Every session type keeps a counter across requests through the session
 cookie; timeouts, invalidate(), signed session cookies, the PythonOption
 keys (new and legacy names), the Session() factory, cleanup of each
 storage, locking (parallel requests on one session are serialised; a
 handler that raises leaves no lock behind) and the FileSession first-save
-race (spec README bug #16).
+race (two first saves of one new session in 3.5).
 
 Multi-process servers (event, prefork) run FileSession and DbmSession;
 MemorySession runs on single-child servers (harness SINGLE_CHILD).

@@ -1,9 +1,9 @@
-"""mod_python.util against a real httpd (stdlib.md §1): FieldStorage over
-query strings, urlencoded and multipart/form-data POST bodies (str names and
-values, UTF-8 names and filenames, binary uploads, callbacks), the mapping
-API, limits and malformed bodies (error statuses, never a crash), streaming
-of large uploads with bounded memory (VmHWM of the child), parse_header,
-apply_fs_data and redirect()."""
+"""mod_python.util against a real httpd (mod_python 3.5 manual: "util - Miscellaneous
+Utilities"): FieldStorage over query strings, urlencoded and multipart/form-data
+POST bodies (str names and values, UTF-8 names and filenames, binary uploads,
+callbacks), the mapping API, limits and malformed bodies (error statuses, never a
+crash), streaming of large uploads with bounded memory (VmHWM of the child),
+parse_header, apply_fs_data and redirect()."""
 import hashlib
 import json
 import socket
