@@ -184,11 +184,8 @@ FILES = {
 
 
 @pytest.fixture(scope="module")
-def srv():
-    s = Httpd(CONF, files=FILES, mpm_config=harness.SINGLE_CHILD["event"], name="cgi")
-    s.start()
-    yield s
-    s.stop()
+def srv(httpd):
+    return httpd(CONF, files=FILES, mpm_config=harness.SINGLE_CHILD, name="cgi")
 
 
 def test_get_environment(srv):

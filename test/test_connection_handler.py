@@ -69,11 +69,8 @@ FILES = {
 
 
 @pytest.fixture(scope="module")
-def srv(mp_module):
-    s = Httpd(CONFIG, files=FILES, name="conn")
-    s.start()
-    yield s
-    s.stop()
+def srv(httpd):
+    return httpd(CONFIG, files=FILES, name="conn")
 
 
 class LineClient:

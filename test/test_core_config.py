@@ -7,7 +7,9 @@ import json
 
 import pytest
 
-from harness import MPMS, Httpd
+from harness import MPMS
+
+pytestmark = pytest.mark.mpms(*MPMS)
 
 DUMP_PY = r'''
 import json, sys
@@ -146,12 +148,9 @@ Listen 127.0.0.1:@PORT2@
 '''
 
 
-@pytest.fixture(scope="module", params=MPMS)
-def srv(request, mp_module):
-    s = Httpd(CONFIG + EXTRA, files=FILES, mpm=request.param, name="config-" + request.param)
-    s.start()
-    yield s
-    s.stop()
+@pytest.fixture(scope="module")
+def srv(httpd):
+    return httpd(CONFIG + EXTRA, files=FILES, name="config")
 
 
 def dump(srv, path):

@@ -7,7 +7,9 @@ import json
 
 import pytest
 
-from harness import MPMS, SINGLE_CHILD, Httpd
+from harness import MPMS, SINGLE_CHILD
+
+pytestmark = pytest.mark.mpms(*MPMS)
 
 COUNT_PY = r'''
 import json, sys
@@ -110,13 +112,9 @@ FILES = {
 }
 
 
-@pytest.fixture(scope="module", params=MPMS)
-def srv(request, mp_module):
-    s = Httpd(CONFIG, files=FILES, mpm=request.param, mpm_config=SINGLE_CHILD[request.param],
-              name="interp-" + request.param)
-    s.start()
-    yield s
-    s.stop()
+@pytest.fixture(scope="module")
+def srv(httpd):
+    return httpd(CONFIG, files=FILES, mpm_config=SINGLE_CHILD, name="interp")
 
 
 def info(srv, path, host):

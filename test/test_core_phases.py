@@ -6,7 +6,9 @@ import uuid
 
 import pytest
 
-from harness import MPMS, Httpd
+from harness import MPMS
+
+pytestmark = pytest.mark.mpms(*MPMS)
 
 PHASES_PY = r'''
 from mod_python import apache
@@ -272,13 +274,9 @@ FULL_CHAIN = ("init_srv,prr_a,prr_b,prr_c,trans_a,trans_b,trans_c,"
               "authz_decl,authz_ok:tracer,type_decl,type_ok,fix_a,fix_b,fix_c,handler,")
 
 
-@pytest.fixture(scope="module", params=MPMS)
-def srv(request, mp_module):
-    s = Httpd(CONFIG, files=FILES, mpm=request.param,
-              modules=("auth_basic", "authz_user"), name="phases-" + request.param)
-    s.start()
-    yield s
-    s.stop()
+@pytest.fixture(scope="module")
+def srv(httpd):
+    return httpd(CONFIG, files=FILES, modules=("auth_basic", "authz_user"), name="phases")
 
 
 def traced(srv, path, **extra):

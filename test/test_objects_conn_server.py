@@ -11,6 +11,8 @@ import pytest
 
 from harness import MPMS, Httpd
 
+pytestmark = pytest.mark.mpms(*MPMS)
+
 OBJ_PY = r'''
 import json, os
 from mod_python import apache
@@ -249,13 +251,9 @@ FILES = {
 }
 
 
-@pytest.fixture(scope="module", params=MPMS)
-def srv(request):
-    s = Httpd(CONFIG, files=FILES, mpm=request.param, name="objs")
-    s.start()
-    yield s
-    s.stop()
-    s.assert_no_crash()
+@pytest.fixture(scope="module")
+def srv(httpd):
+    return httpd(CONFIG, files=FILES, name="objs")
 
 
 def getjson(srv, path, port=None):
@@ -618,14 +616,9 @@ AcceptFilter connio none
 '''
 
 
-@pytest.fixture(scope="module", params=MPMS)
-def connsrv(request):
-    s = Httpd(CONNIO_CONFIG, files={"lib/connio.py": CONNIO_PY}, mpm=request.param,
-              name="connio")
-    s.start()
-    yield s
-    s.stop()
-    s.assert_no_crash()
+@pytest.fixture(scope="module")
+def connsrv(httpd):
+    return httpd(CONNIO_CONFIG, files={"lib/connio.py": CONNIO_PY}, name="connio")
 
 
 class _Client:

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from harness import Httpd
+pytestmark = pytest.mark.mpms("event", "prefork")
 
 CONFIG = r'''
 <Directory @DOCROOT@/psp>
@@ -147,12 +147,9 @@ FILES = {
 }
 
 
-@pytest.fixture(scope="module", params=["event", "prefork"])
-def srv(request):
-    s = Httpd(CONFIG, files=FILES, mpm=request.param, name="psp")
-    s.start()
-    yield s
-    s.stop()
+@pytest.fixture(scope="module")
+def srv(httpd):
+    return httpd(CONFIG, files=FILES, name="psp")
 
 
 def settle(path):

@@ -8,7 +8,9 @@ import json
 
 import pytest
 
-from harness import MPMS, Httpd
+from harness import MPMS
+
+pytestmark = pytest.mark.mpms(*MPMS)
 
 TABLE_PY = r'''
 import json
@@ -318,13 +320,9 @@ FILES = {
 }
 
 
-@pytest.fixture(scope="module", params=MPMS)
-def srv(request):
-    s = Httpd(CONFIG, files=FILES, mpm=request.param, name="table")
-    s.start()
-    yield s
-    s.stop()
-    s.assert_no_crash()
+@pytest.fixture(scope="module")
+def srv(httpd):
+    return httpd(CONFIG, files=FILES, name="table")
 
 
 def raw_get(srv, path, headers):

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from harness import Httpd
+pytestmark = pytest.mark.mpms("event", "prefork")
 
 CONF = """
 PythonOption server.level.option on
@@ -18,12 +18,9 @@ PythonOption server.level.option on
 """
 
 
-@pytest.fixture(scope="module", params=["event", "prefork"])
-def srv(request):
-    s = Httpd(CONF, mpm=request.param, name="testhandler-" + request.param)
-    s.start()
-    yield s
-    s.stop()
+@pytest.fixture(scope="module")
+def srv(httpd):
+    return httpd(CONF, name="testhandler")
 
 
 def test_page(srv):

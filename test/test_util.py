@@ -11,7 +11,7 @@ import urllib.parse
 
 import pytest
 
-from harness import SINGLE_CHILD, Httpd
+from harness import SINGLE_CHILD, json_call_handler
 
 FORM_PY = r'''
 import hashlib
@@ -228,19 +228,7 @@ def t_redirect_type(req):
     except TypeError:
         return {"error": "TypeError"}
     return {"error": None}
-
-def handler(req):
-    name = req.uri.rsplit("/", 1)[-1]
-    fn = globals().get("t_" + name)
-    if fn is None:
-        return apache.HTTP_NOT_FOUND
-    res = fn(req)
-    if isinstance(res, int):
-        return res
-    req.content_type = "application/json"
-    req.write(json.dumps(res))
-    return apache.OK
-'''
+''' + json_call_handler(-1)
 
 CONFIG = r"""
 <Directory @DOCROOT@/app>
@@ -259,13 +247,8 @@ FILES = {"htdocs/app/formtest.py": FORM_PY}
 
 
 @pytest.fixture(scope="module")
-def srv(mp_module):
-    s = Httpd(CONFIG, files=FILES, mpm="event", name="util",
-              mpm_config=SINGLE_CHILD["event"])
-    s.start()
-    yield s
-    s.assert_no_crash()
-    s.stop()
+def srv(httpd):
+    return httpd(CONFIG, files=FILES, name="util", mpm_config=SINGLE_CHILD)
 
 
 def getj(srv, path):

@@ -306,12 +306,8 @@ FILES = {
 
 
 @pytest.fixture(scope="module")
-def srv():
-    s = Httpd(CONF, files=FILES)
-    s.start()
-    yield s
-    s.assert_no_crash()
-    s.stop()
+def srv(httpd):
+    return httpd(CONF, files=FILES, name="wsgi")
 
 
 def env_of(srv, path, **kw):
