@@ -11,6 +11,8 @@
 #include "mp_dispatch.h"
 #include "mp_filter.h"
 #include "mp_capi.h"
+#include "mp_venv.h"
+#include "mp_interp.h"
 
 #define MP_HANDLER_CMD(name, ctx, help) \
     AP_INIT_RAW_ARGS(name, mp_cmd_handler, NULL, ctx, help)
@@ -75,6 +77,9 @@ static const command_rec mp_commands[] = {
                   "Module to import at child start: module interpreter_name."),
     AP_INIT_TAKE1("PythonOptimize", mp_cmd_optimize, NULL, RSRC_CONF,
                   "Run Python with optimisation level 2 (On/Off)."),
+    AP_INIT_TAKE1("PythonVirtualEnv", mp_cmd_virtualenv, NULL, RSRC_CONF,
+                  "Virtual environment whose site-packages this server's "
+                  "interpreters use."),
     {NULL}
 };
 
@@ -89,6 +94,7 @@ static const char *const mp_before_authz[] = {"mod_authz_core.c", NULL};
 static void mp_register_hooks(apr_pool_t *p)
 {
     (void)p;
+    ap_hook_check_config(mp_interp_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(mp_hook_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(mp_hook_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_process_connection(mp_hook_process_connection, NULL, NULL, APR_HOOK_MIDDLE);

@@ -39,6 +39,8 @@ struct mp_interp {
     PyThreadState *anchor;            /* the state Py_NewInterpreter() made: never
                                          deleted (CPython 3.11 aborts when a new state
                                          is made for an interpreter that has none) */
+    const char *venv;                 /* PythonVirtualEnv it was set up with, or NULL */
+    volatile apr_uint32_t venv_warned;
 };
 
 /* Called once per interpreter, GIL held, current thread state in ip. */
@@ -58,7 +60,9 @@ apr_status_t mp_interp_child_init(apr_pool_t *pchild, server_rec *s,
 int mp_interp_python_ready(void);
 
 /* Get (creating it if needed) the named interpreter; NULL name = main.
- * May be called with or without the GIL.  NULL on failure (logged). */
+ * May be called with or without the GIL.  NULL on failure (logged).
+ * A new interpreter's sys.path gets mod_python's package directory and the
+ * PythonVirtualEnv of s (NULL: the main server), before its init runs. */
 mp_interp *mp_interp_get(const char *name, mp_interp_init_fn init, void *baton,
                          server_rec *s);
 /* Look up an existing interpreter by name; NULL if none. No creation. */
@@ -83,6 +87,11 @@ void mp_interp_leave(mp_gil_token *tok);
  * (serialised) instead of calling apr_pool_cleanup_register(pchild) at
  * request time.  fn runs without the GIL, before Python's own exit work. */
 void mp_interp_at_child_exit(apr_status_t (*fn)(void *), void *data);
+
+/* check_config hook: refuse to run beside another module that embeds
+ * Python (mod_wsgi), with one error line; OK otherwise. */
+int mp_interp_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                           server_rec *s);
 
 /* Release / re-take the GIL around blocking calls (GIL must be held). */
 PyThreadState *mp_interp_release(void);
