@@ -37,7 +37,7 @@ def files(trees=TREES):
 def packages():
     p = subprocess.run(["dpkg-query", "-W", "-f", "${Package} ${Version} ${db:Status-Abbrev}\n"],
                        stdout=subprocess.PIPE, text=True, check=True)
-    return sorted(l for l in p.stdout.splitlines() if l.split()[-1:] != ["un"])
+    return sorted(l for l in p.stdout.splitlines() if l.split()[-1:] not in (["un"], ["pn"]))
 
 
 def snapshot():
