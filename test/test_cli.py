@@ -8,7 +8,6 @@ import shutil
 import signal
 import subprocess
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -223,19 +222,7 @@ def _uid(pid):
 
 
 def _get(port, path="/"):
-    deadline = time.monotonic() + 20
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path),
-                                        timeout=10) as r:
-                return r.status, r.read().decode("utf-8", "replace")
-        except urllib.error.HTTPError as e:
-            return e.code, e.read().decode("utf-8", "replace")
-        except OSError as e:
-            last = e
-            time.sleep(0.1)
-    raise AssertionError("server did not answer: %r" % last)
+    return harness.wait_get(port, path, timeout=20)
 
 
 def test_start_restart_stop(inst, server):

@@ -4,8 +4,6 @@ copied into an empty root only, and the script says it reuses the root)."""
 import os
 import signal
 import subprocess
-import time
-import urllib.request
 
 import harness
 
@@ -13,17 +11,7 @@ SCRIPT = str(harness.REPO / "scripts" / "demo-server.sh")
 
 
 def _get(port, path):
-    deadline = time.monotonic() + 60
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path),
-                                        timeout=10) as r:
-                return r.status, r.read().decode("utf-8", "replace")
-        except OSError as e:
-            last = e
-            time.sleep(0.2)
-    raise AssertionError("demo did not answer: %r" % last)
+    return harness.wait_get(port, path, timeout=60)
 
 
 def _run_demo(root, port):
@@ -44,27 +32,29 @@ def _stop(proc):
     return out
 
 
-def test_second_run_keeps_edits():
-    root = os.path.join(harness._mkdtemp("mp-demo-"), "demo")
-    harness._roots.append(os.path.dirname(root))
+def _serve_once(root, path):
+    """Run the demo on a free port, GET path, stop it: (body, output)."""
     port = harness.free_port()
     proc = _run_demo(root, port)
     try:
-        status, body = _get(port, "/hello.py")
-        assert status == 200 and "Hello from mod_python" in body, body
+        status, body = _get(port, path)
+        assert status == 200, body
     finally:
-        out1 = _stop(proc)
+        out = _stop(proc)
+    return body, out
+
+
+def test_second_run_keeps_edits():
+    root = os.path.join(harness._mkdtemp("mp-demo-"), "demo")
+    harness._roots.append(os.path.dirname(root))
+    body, out1 = _serve_once(root, "/hello.py")
+    assert "Hello from mod_python" in body, body
     assert "reusing" not in out1
     hello = os.path.join(root, "htdocs", "hello.py")
     text = open(hello).read().replace("Hello from mod_python", "Edited hello from mod_python")
     with open(hello, "w") as f:
         f.write(text)
-    port = harness.free_port()
-    proc = _run_demo(root, port)
-    try:
-        status, body = _get(port, "/hello.py")
-        assert status == 200 and "Edited hello from mod_python" in body, body
-    finally:
-        out2 = _stop(proc)
+    body, out2 = _serve_once(root, "/hello.py")
+    assert "Edited hello from mod_python" in body, body
     assert "mod_python demo: reusing %s/htdocs (your edits are kept" % root in out2
-    assert "http://127.0.0.1:%d/" % port in out2
+    assert "mod_python demo: http://127.0.0.1:" in out2

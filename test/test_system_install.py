@@ -97,20 +97,7 @@ DocumentRoot {docroot}
             return None
 
     def get(self):
-        import urllib.error
-        import urllib.request
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen("http://127.0.0.1:%d/app" % self.port,
-                                            timeout=10) as r:
-                    return r.status, r.read().decode()
-            except urllib.error.HTTPError as e:
-                return e.code, e.read().decode("utf-8", "replace")
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+        return harness.wait_get(self.port, "/app")
 
     def graceful(self, old_pid):
         p = self.ctl("-k", "graceful")
