@@ -88,8 +88,11 @@ def test_configure_make_install_destdir(tree):
     so = dest + "/usr/local/lib/apache2/modules/mod_python.so"
     pkg = dest + "/usr/local/lib/mod_python/python%s/mod_python" % PYVER
     assert os.path.isfile(so)
-    for f in ("apache.py", "importer.py", "buildinfo.py", "__pycache__"):
+    for f in ("apache.py", "importer.py", "buildinfo.py", "__pycache__",
+              "py.typed", "apache.pyi"):              # typed: marker and stubs
         assert os.path.exists(os.path.join(pkg, f)), f
+    # the stub-only package of _apache, beside it
+    assert os.path.isfile(os.path.dirname(pkg) + "/_apache-stubs/__init__.pyi")
     assert os.access(dest + "/usr/local/bin/mod_python", os.X_OK)
     assert os.path.isfile(dest + "/usr/local/include/apache2/mod_python.h")
     assert not os.path.exists(dest + purelib)

@@ -10,7 +10,9 @@ import socket
 
 import pytest
 
-from harness import MPMS, Httpd
+from harness import MPMS
+
+pytestmark = pytest.mark.mpms(*MPMS)
 
 BODY_PY = r'''
 from mod_python import apache, util
@@ -90,13 +92,9 @@ Listen 127.0.0.1:@PORT2@
 FILES = {"lib/bodytest.py": BODY_PY, "lib/wsgiapp.py": WSGI_PY, "htdocs/app/.keep": ""}
 
 
-@pytest.fixture(scope="module", params=MPMS)
-def srv(request, mp_module):
-    s = Httpd(CONFIG, files=FILES, mpm=request.param, modules=("reqtimeout",),
-              name="body-" + request.param)
-    s.start()
-    yield s
-    s.stop()
+@pytest.fixture(scope="module")
+def srv(httpd):
+    return httpd(CONFIG, files=FILES, modules=("reqtimeout",), name="body")
 
 
 def raw(srv, data, port=None, close=True):
