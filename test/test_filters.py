@@ -542,7 +542,7 @@ def test_input_filter_chunked_body(srv):
     def gen():
         for i in range(50):
             yield b"chunk%02d-" % i
-    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=20)
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=60)
     try:
         conn.request("POST", "/py/post", body=gen(), encode_chunked=True,
                      headers={"Transfer-Encoding": "chunked"})
@@ -708,7 +708,7 @@ def test_100mib_through_output_filter_memory_stays_flat(srv):
 
 
 def test_client_abort_mid_stream(srv):
-    sock = socket.create_connection(("127.0.0.1", srv.port), timeout=20)
+    sock = socket.create_connection(("127.0.0.1", srv.port), timeout=60)
     sock.sendall(b"GET /py/stream?50 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
     got = 0
     while got < 3 * 1024 * 1024:

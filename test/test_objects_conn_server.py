@@ -631,7 +631,7 @@ def connsrv(request):
 class _Client:
     def __init__(self, port):
         import socket
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=20)
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=60)
         self.buf = b""
 
     def readline(self):
