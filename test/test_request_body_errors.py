@@ -8,7 +8,9 @@ the exception is also an OSError (3.5 raised IOError), and the server keeps
 serving.  Raw sockets send the broken bodies.  Run under each MPM."""
 import pytest
 
-from harness import MPMS, Httpd
+from harness import MPMS
+
+pytestmark = pytest.mark.mpms(*MPMS)
 
 BODY_PY = r'''
 from mod_python import apache, util
@@ -88,13 +90,9 @@ Listen 127.0.0.1:@PORT2@
 FILES = {"lib/bodytest.py": BODY_PY, "lib/wsgiapp.py": WSGI_PY, "htdocs/app/.keep": ""}
 
 
-@pytest.fixture(scope="module", params=MPMS)
-def srv(request, mp_module):
-    s = Httpd(CONFIG, files=FILES, mpm=request.param, modules=("reqtimeout",),
-              name="body-" + request.param)
-    s.start()
-    yield s
-    s.stop()
+@pytest.fixture(scope="module")
+def srv(httpd):
+    return httpd(CONFIG, files=FILES, modules=("reqtimeout",), name="body")
 
 
 def raw(srv, data, port=None, close=True):
