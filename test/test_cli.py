@@ -222,7 +222,7 @@ def _uid(pid):
 
 
 def _get(port, path="/"):
-    return harness.wait_get(port, path, timeout=20)
+    return harness.wait_get(port, path, timeout=60)
 
 
 def test_start_restart_stop(inst, server):
