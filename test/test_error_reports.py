@@ -233,7 +233,8 @@ def test_missing_handler_module(srv):
                         "directory %r, then in sys.path" % docdir)
     assert block[4].startswith("sys.path of interpreter '127.0.0.1': [%r, " % docdir)
     assert block[5] == ("to look elsewhere, add the directory with PythonPath, e.g. "
-                        "PythonPath \"sys.path + ['/srv/app/lib']\"")
+                        "PythonPath \"sys.path + ['/srv/app/lib']\", or use the packages "
+                        "of a virtual environment with PythonVirtualEnv")
     log = srv.log_since(0)
     assert "apache.py" not in log and "<frozen importlib" not in log
 

@@ -86,7 +86,8 @@ def import_hint(exc, directory=None, python_path=None, interpreter=None):
     return ["mod_python looked for module %r %s" % (name, where),
             "sys.path of interpreter %r: %r" % (interpreter, list(sys.path)),
             "to look elsewhere, add the directory with PythonPath, e.g. "
-            "PythonPath \"sys.path + ['/srv/app/lib']\""]
+            "PythonPath \"sys.path + ['/srv/app/lib']\", or use the packages "
+            "of a virtual environment with PythonVirtualEnv"]
 
 
 def error_lines(exc, tb=None, directory=None, python_path=None, interpreter=None,

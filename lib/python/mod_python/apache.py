@@ -633,7 +633,9 @@ class CallBack:
         return OK
 
     def ImportDispatch(self, name, server=None):
-        config = main_server.get_config()
+        """PythonImport: with the PythonPath of the server (virtual host)
+        whose configuration holds the directive."""
+        config = (server or main_server).get_config()
         debug = config.get("PythonDebug") == "1"
         prev = getattr(_current, "server", None)
         _current.server = server            # importer notices go to its log
