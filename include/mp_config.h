@@ -120,7 +120,8 @@ int mp_config_optimize(server_rec *s);
 const char *mp_canonical_dir(apr_pool_t *p, const char *dir);
 
 /* Resolve a wildcard/regex handler directory against filename
- * (directives.md 1.4); returns h->directory when nothing matches. */
+ * (docs/configuration.rst, "Handler directives"); returns h->directory
+ * when nothing matches. */
 const char *mp_resolve_directory(apr_pool_t *p, const mp_handler *h, const char *filename);
 
 /* Extension of filename as mod_python matches it: "." + all after the first

@@ -1,4 +1,4 @@
-/* mp_conn.h - the mp_conn object (python-api.md §6). */
+/* mp_conn.h - the mp_conn object (docs/api/connection.rst). */
 #ifndef MP_CONN_H
 #define MP_CONN_H
 

@@ -1,5 +1,5 @@
 /* mp_filterobj.h - the mp_filter object, one per filter invocation
- * (python-api.md §8). */
+ * (docs/api/filter.rst). */
 #ifndef MP_FILTEROBJ_H
 #define MP_FILTEROBJ_H
 

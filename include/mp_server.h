@@ -1,4 +1,4 @@
-/* mp_server.h - the mp_server object (python-api.md §7). */
+/* mp_server.h - the mp_server object (docs/api/server.rst). */
 #ifndef MP_SERVER_H
 #define MP_SERVER_H
 

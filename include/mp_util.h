@@ -1,6 +1,7 @@
 /*
  * mp_util.h - small helpers shared by every layer: C <-> Python string
- * conversion (the spec's rules), time conversion.  Depends on nothing of ours.
+ * conversion (the rules of docs/api/request.rst), time conversion.
+ * Depends on nothing of ours.
  */
 #ifndef MP_UTIL_H
 #define MP_UTIL_H

@@ -6,7 +6,7 @@
 set -euo pipefail
 
 PKGS=(apache2 apache2-dev libpython3-dev python3-dev python3-pytest
-      autoconf make gcc curl wrk strace)
+      autoconf make gcc curl wrk strace python3-sphinx python3-flask)
 
 missing=()
 for p in "${PKGS[@]}"; do

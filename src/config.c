@@ -3,7 +3,7 @@
  * per-directory and per-server configuration (create/merge) and the
  * directive handlers named by the command table in mod_python.c.
  *
- * See spec directives.md §1-§3.  Everything here runs at configuration
+ * See docs/configuration.rst.  Everything here runs at configuration
  * time (or .htaccess parse time), except the merges, which httpd runs per
  * request, and the small lookup helpers used by the dispatcher.
  *
@@ -51,7 +51,7 @@ int mp_phase_lookup(const char *name)
     return -1;
 }
 
-/* Phases PythonHandlerModule registers (directives.md §3.2). */
+/* Phases PythonHandlerModule registers (docs/configuration.rst, PythonHandlerModule). */
 static const mp_phase_t mp_module_phases[] = {
     MP_PHASE_POST_READ_REQUEST, MP_PHASE_TRANS, MP_PHASE_HEADER_PARSER,
     MP_PHASE_ACCESS, MP_PHASE_AUTHEN, MP_PHASE_AUTHZ, MP_PHASE_TYPE,

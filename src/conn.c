@@ -1,5 +1,5 @@
 /*
- * conn.c - the mp_conn object (python-api.md §6): a conn_rec wrapper with
+ * conn.c - the mp_conn object (docs/api/connection.rst): a conn_rec wrapper with
  * the connection-handler I/O (read/readline/write through the
  * connection's filter chains).
  *

@@ -1,5 +1,5 @@
 /*
- * filterobj.c - the mp_filter object (python-api.md §8): one object per
+ * filterobj.c - the mp_filter object (docs/api/filter.rst): one object per
  * invocation of a Python filter (or per SSI #python element), wrapping the
  * brigades of that invocation.
  *

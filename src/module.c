@@ -1,5 +1,5 @@
 /*
- * module.c - the built-in `_apache` module (python-api.md §1.1, §3).
+ * module.c - the built-in `_apache` module (docs/api/apache.rst).
  *
  * PEP 489 multi-phase init: every (sub-)interpreter gets its own module
  * object with its own SERVER_RETURN class in the module state.  The object
@@ -265,7 +265,7 @@ static PyObject *mod_register_cleanup(PyObject *self, PyObject *args, PyObject *
 }
 
 /* ------------------------------------------------------------------ */
-/* Global mutexes (python-api.md §3.3)                                 */
+/* Global mutexes (docs/api/apache.rst, "The _apache module")         */
 
 /* FNV-1a over the key's bytes: the same in every process of a server run
  * (Python's own str hash is randomised per process). */

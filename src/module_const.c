@@ -1,6 +1,6 @@
 /*
  * module_const.c - the constants of the built-in _apache module
- * (python-api.md §1.3): httpd and APR values taken from the headers of the
+ * (docs/api/apache.rst, "Constants"): httpd and APR values taken from the headers of the
  * httpd we are built against, so mod_python.apache never hard-codes them.
  */
 #include "mp_common.h"

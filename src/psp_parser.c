@@ -13,7 +13,7 @@
  * memory (YY_INPUT below), never from stdio; included files are read whole
  * by mp_psp_read_file() and pushed as new buffers.
  *
- * Generated code (stdlib.md section 3.1): the page becomes one Python
+ * Generated code (docs/api/psp.rst, "Syntax"): the page becomes one Python
  * source whose line numbers follow the page's own lines:
  *   text          -> req.write("""text""",0)   (" escaped, backslashes
  *                    doubled so text is always written literally)

@@ -1,6 +1,6 @@
 /*
  * request_methods.c - the mp_request methods other than body I/O
- * (python-api.md §4.1): CGI variables, handlers and filters added at run
+ * (docs/api/request.rst): CGI variables, handlers and filters added at run
  * time, configuration views, authentication helpers, redirects, logging,
  * cleanups and the small httpd wrappers.
  */

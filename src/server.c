@@ -1,5 +1,5 @@
 /*
- * server.c - the mp_server object (python-api.md §7) and the child-exit
+ * server.c - the mp_server object (docs/api/server.rst) and the child-exit
  * cleanups registered with server.register_cleanup() /
  * apache.register_cleanup().
  *

@@ -1,5 +1,5 @@
 /*
- * table.c - the mp_table object (python-api.md §2): an ordered,
+ * table.c - the mp_table object (docs/api/table.rst): an ordered,
  * case-insensitive, multi-valued mapping over an apr_table_t.
  *
  * A table either owns its memory (apache.table(): an unmanaged APR pool

@@ -1,4 +1,4 @@
-"""mod_python.cache (stdlib.md §8): Cache build/check/rebuild, LRU, one
+"""mod_python.cache (docs/api/cache.rst): Cache build/check/rebuild, LRU, one
 build per key under concurrency, WeakCache, FileCache, ModuleCache,
 FunctionCache, parseRFC822Time, and HTTPCache / HttpModuleCache against a
 real httpd (max-age freshness, ETag / Last-Modified revalidation with 304)."""

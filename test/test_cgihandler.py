@@ -1,4 +1,4 @@
-"""mod_python.cgihandler (stdlib.md §6): CGI scripts run in process, GET and
+"""mod_python.cgihandler (docs/api/cgihandler.rst): CGI scripts run in process, GET and
 POST (text, binary, urlencoded and multipart through cgi.FieldStorage), the
 CGI header block, 404/500 cases, per-request execution and fresh helper
 modules, and the process state (os.environ, stdin/stdout, cwd, argv) put

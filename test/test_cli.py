@@ -1,4 +1,5 @@
-"""The `mod_python` command-line tool (cli.md): `make install-cli` (into a
+"""The `mod_python` command-line tool (docs/installing.rst, "The
+command-line tool"): `make install-cli` (into a
 DESTDIR, with its buildinfo.py), `version`, `create` + `genconfig` giving an
 httpd.conf that `apache2 -t` accepts with our LoadModule, and start /
 restart / stop of that server serving mod_python.testhandler."""

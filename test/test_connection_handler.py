@@ -1,4 +1,4 @@
-"""PythonConnectionHandler (handlers.md §8.2): a line echo server on a
+"""PythonConnectionHandler (docs/handlers.rst, "Connection handlers"): a line echo server on a
 second Listen port, written with conn.readline()/conn.write(), next to the
 normal HTTP port; a handler that returns DECLINED lets httpd speak HTTP on
 its port; a raising handler is logged and the server keeps serving.

@@ -1,4 +1,4 @@
-"""mod_python.Cookie (stdlib.md §5).
+"""mod_python.Cookie (docs/api/cookie.rst).
 
 The first part runs the module directly (it needs no httpd): output
 format, attributes, expires, parsing, signing.  The second part sets

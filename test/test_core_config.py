@@ -1,4 +1,5 @@
-"""Core: configuration merging (directives.md section 1) observed through
+"""Core: configuration merging (docs/configuration.rst, "Merging" of each
+directive) observed through
 req.get_config() / req.get_options(): server < <Directory> (outer < inner)
 < .htaccess < <Files> < <Location>; PythonOption unset with an empty value;
 PythonPath; handler directory on sys.path; AllowOverride All vs None.
@@ -273,7 +274,7 @@ def test_vhost_overrides_main_server(srv):
     assert d["options"] == {"srvopt": "s1", "level": "vhost", "vhopt": "v1"}
     assert d["config"]["PythonAutoReload"] == "1"
     assert d["config"]["PythonDebug"] == "0"
-    # server.get_options() does not drop empty values (directives.md 3.12)
+    # server.get_options() does not drop empty values (docs/configuration.rst, PythonOption)
     assert d["server_options"] == {"srvopt": "s1", "level": "vhost",
                                    "tobeunset": "", "vhopt": "v1"}
     assert d["server_config"]["PythonAutoReload"] == "1"

@@ -1,4 +1,4 @@
-"""Core: errors in handlers and PythonDebug (handlers.md section 7).  A raising
+"""Core: errors in handlers and PythonDebug (docs/handlers.rst, "Return values").  A raising
 handler gives 500; the traceback goes to the client only with PythonDebug On,
 and always to the error log; import failures are 500 + logged; the server
 keeps serving afterwards.  Parametrised over the three MPMs."""

@@ -1,4 +1,4 @@
-"""Core: interpreter selection (handlers.md section 6) and PythonImport
+"""Core: interpreter selection (docs/handlers.rst, "Interpreters") and PythonImport
 (section 9).  Name-based virtual hosts get separate interpreters named after
 their ServerName; PythonInterpreter makes them share one; PerDirectory and
 PerDirective naming.  Servers run a single child process so that module

@@ -1,5 +1,5 @@
 """Core: every request-phase handler directive runs, in httpd order, with the
-stacking rules of handlers.md section 2.  Parametrised over the three MPMs
+stacking rules of docs/handlers.rst ("Phases", "Stacking").  Parametrised over the three MPMs
 (one server per MPM)."""
 import base64
 import uuid
@@ -226,7 +226,7 @@ PythonTransHandler phases::trans_a phases::trans_b phases::trans_c
 </Directory>
 
 # A directory-level PythonInitHandler runs at header-parser time, before the
-# header parser handlers (directives.md 3.1, intended behaviour).
+# header parser handlers (docs/configuration.rst, PythonInitHandler).
 <Directory @DOCROOT@/initdir>
     SetHandler mod_python
     PythonInitHandler phases::init_dir
@@ -374,7 +374,7 @@ def test_authen_with_basic_auth_type(srv):
 
 def test_authen_basic_401_challenge(srv):
     # A 401 from the Python authen handler (credentials present, handler
-    # refuses them) gets the Basic challenge added (handlers.md 3.4).
+    # refuses them) gets the Basic challenge added (docs/handlers.rst, "Return values").
     cred = base64.b64encode(b"someone:secret").decode()
     mark = srv.log_mark()
     rid, r = traced(srv, "/basic/x.txt", Authorization="Basic " + cred, **{"X-Unauth": "1"})

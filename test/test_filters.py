@@ -1,4 +1,4 @@
-"""Python input and output filters (handlers.md §8.1, python-api.md §8).
+"""Python input and output filters (docs/handlers.rst, "Filters", docs/api/filter.rst).
 
 Static filters (PythonOutputFilter/PythonInputFilter activated with
 SetOutputFilter/AddOutputFilter/SetInputFilter), per-request filters

@@ -1,5 +1,5 @@
 """mp_server (§7), mp_conn (§6, attributes), mp_finfo (§9) and mp_hlist (§5),
-exercised from handlers in a real httpd (python-api.md).  Connection-handler
+exercised from handlers in a real httpd (docs/api/).  Connection-handler
 I/O (conn.read/readline/write) is covered by test_connection_handler.py."""
 import ast
 import json

@@ -1,4 +1,4 @@
-"""Python Server Pages (stdlib.md section 3): the _psp translator and
+"""Python Server Pages (docs/api/psp.rst): the _psp translator and
 mod_python.psp, against a real httpd.
 
 Pages under psp/ (PythonDebug On) and nodebug/ run through

@@ -1,4 +1,4 @@
-"""mp_request attributes (python-api.md §4.2): every attribute read with its
+"""mp_request attributes (docs/api/request.rst): every attribute read with its
 type, every writable one written (and its effect on the response where it
 has one), bad types -> TypeError, read-only ones rejected, deletion
 rejected, the instance __dict__ across phases, table views, main/prev/next,

@@ -1,4 +1,4 @@
-"""mp_request body input and response output (python-api.md §4.1):
+"""mp_request body input and response output (docs/api/request.rst):
 read/readline/readlines with the fixed buffering (no bytes lost between
 readline() and read(), readlines(hint) reads whole lines), binary and
 non-ASCII bodies, chunked request bodies, Expect: 100-continue,

@@ -1,4 +1,4 @@
-"""mp_request methods other than body I/O (python-api.md §4.1, handlers.md §4
+"""mp_request methods other than body I/O (docs/api/request.rst, docs/handlers.rst, "Stacking"
 and §8.1): add_handler into the running and into later phases, per-request
 filters, register_cleanup, internal_redirect, configuration views, CGI
 variables, authentication helpers, logging at every level, conditional

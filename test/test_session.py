@@ -1,11 +1,11 @@
-"""mod_python.Session (stdlib.md §4) against a real httpd.
+"""mod_python.Session (docs/api/session.rst) against a real httpd.
 
 Every session type keeps a counter across requests through the session
 cookie; timeouts, invalidate(), signed session cookies, the PythonOption
 keys (new and legacy names), the Session() factory, cleanup of each
 storage, locking (parallel requests on one session are serialised; a
 handler that raises leaves no lock behind) and the FileSession first-save
-race (spec README bug #16).
+race (3.5 lost sessions created at once on a fresh store).
 
 Multi-process servers (event, prefork) run FileSession and DbmSession;
 MemorySession runs on single-child servers (harness SINGLE_CHILD).

@@ -1,4 +1,5 @@
-"""Server-side includes: the mod_include "#python" element (handlers.md §8.3).
+"""Server-side includes: the mod_include "#python" element
+(docs/handlers.rst, "Server-side includes").
 
 mod_include is loaded; pages under ssi/ are parsed (Options +Includes,
 AddOutputFilter INCLUDES .shtml).  Covers eval and exec (print to the

@@ -1,4 +1,4 @@
-"""mp_table (python-api.md §2): every method of apache.table() and of the live
+"""mp_table (docs/api/table.rst): every method of apache.table() and of the live
 request tables, run inside a real httpd.  The handler runs each check and
 returns the results as JSON; the fixes of 3.5's table bugs (setdefault with a
 default, popitem, copy with duplicates, repr order) are covered explicitly."""

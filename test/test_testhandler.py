@@ -1,4 +1,4 @@
-"""mod_python.testhandler (stdlib.md §10): the diagnostics page served by a
+"""mod_python.testhandler (docs/api/testhandler.rst): the diagnostics page served by a
 real httpd, with escaped values, and ?view_log=1 (last 100 lines of the
 error log as text/plain)."""
 import re

@@ -1,4 +1,4 @@
-"""mod_python.util against a real httpd (stdlib.md §1): FieldStorage over
+"""mod_python.util against a real httpd (docs/api/util.rst): FieldStorage over
 query strings, urlencoded and multipart/form-data POST bodies (str names and
 values, UTF-8 names and filenames, binary uploads, callbacks), the mapping
 API, limits and malformed bodies (error statuses, never a crash), streaming

@@ -1,4 +1,4 @@
-"""mod_python.wsgi and the request's WSGI support (stdlib.md §7, spec README
+"""mod_python.wsgi and the request's WSGI support (docs/api/wsgi.rst, docs/migrating.rst
 items 4 and 13): req.build_wsgi_env() (base URI rules, PEP 3333 native
 strings, wsgi.* keys, wsgi.input, wsgi.errors), req.wsgi_start_response()
 (status and headers, Content-Type, exc_info) and the handler (application
