@@ -9,9 +9,9 @@
 #include "mp_reqstate.h"
 #include "mp_config.h"
 #include "mp_hlist.h"
+#include "mp_filterobj.h"       /* mp_filter_ctx, MP_FILTER_NAME */
 #include "mp_table.h"
 #include "mp_log.h"
-#include "mp_filter.h"          /* mp_filter_ctx only */
 
 #include "util_script.h"
 #include "apr_optional.h"
