@@ -448,3 +448,24 @@ def test_manual_builds_without_warnings(tmp_path):
                        capture_output=True, text=True)
     assert p.returncode == 0, p.stdout + p.stderr
     assert (tmp_path / "html" / "configuration.html").exists()
+
+
+if __name__ == "__main__":
+    # What the tests check, counted (the C type members are the ones the
+    # pages document, which test_c_type_members_documented holds equal to
+    # what a running httpd has): /usr/bin/python3 test/test_manual.py
+    import sys
+    sys.path.insert(0, str(REPO / "scripts"))
+    catalogue = __import__("msg-catalogue")
+    main_keys, older = documented_options()
+    read = set(py_option_keys()) | set(c_option_keys())
+    names = {m: len(public_names(m)) for m in LIBRARY_PAGES}
+    members = {t: len(class_members(p, t)) for t, p in C_TYPE_PAGES.items()}
+    print("directives: %d" % len(command_table()))
+    print("PythonOption keys read: %d (%d mod_python.* keys, %d older names)"
+          % (len(read), len(main_keys), len(older)))
+    print("public names: %d (%s)" % (sum(names.values()),
+                                     ", ".join("%s %d" % kv for kv in names.items())))
+    print("C type members: %d (%s)" % (sum(members.values()),
+                                       ", ".join("%s %d" % kv for kv in members.items())))
+    print("log tags: %d" % len(catalogue.messages()))
