@@ -15,6 +15,9 @@ ROOT=${MP_DEMO_ROOT:-/tmp/mod_python-demo}
 # world-readable copy of the examples, the Python package and the module.
 mkdir -p "$ROOT"/{conf,logs,lib}
 cp -r examples/htdocs "$ROOT/"
+rm -rf "$ROOT/tutorial"
+cp -r examples/tutorial "$ROOT/"
+sed -e "s,@TUTORIAL@,$ROOT/tutorial,g" examples/tutorial/tutorial.conf.in > "$ROOT/conf/tutorial.conf"
 rm -rf "$ROOT/lib/mod_python"
 cp -r lib/python/mod_python "$ROOT/lib/"
 cp mod_python.so "$ROOT/lib/"
@@ -25,6 +28,7 @@ cat <<MSG
 mod_python demo: http://127.0.0.1:$PORT/
   edit $ROOT/htdocs/hello.py (or helpers/greeting.py) and reload the page:
   PythonAutoReload serves the new code immediately.
+  the tutorial's examples: http://127.0.0.1:$PORT/tutorial/hello.py (and form.py, ...)
   error log: $ROOT/logs/error_log        stop: Ctrl-C
 MSG
 exec env PYTHONPATH="$ROOT/lib" /usr/sbin/apache2 -f "$ROOT/conf/httpd.conf" -DFOREGROUND
