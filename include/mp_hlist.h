@@ -1,5 +1,4 @@
-/* mp_hlist.h - the mp_hlist object: iterator over a handler list
- * (docs/api/request.rst, "The handler list"). */
+/* mp_hlist.h - the mp_hlist object: iterator over a handler list (req.hlist). */
 #ifndef MP_HLIST_H
 #define MP_HLIST_H
 

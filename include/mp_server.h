@@ -1,4 +1,5 @@
-/* mp_server.h - the mp_server object (docs/api/server.rst). */
+/* mp_server.h - the mp_server object (mod_python 3.5 manual: "Server Object
+ * (mp_server)"). */
 #ifndef MP_SERVER_H
 #define MP_SERVER_H
 

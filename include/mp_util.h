@@ -1,7 +1,6 @@
 /*
  * mp_util.h - small helpers shared by every layer: C <-> Python string
- * conversion (the rules of docs/api/request.rst), time conversion.
- * Depends on nothing of ours.
+ * conversion (rules below), time conversion.  Depends on nothing of ours.
  */
 #ifndef MP_UTIL_H
 #define MP_UTIL_H

@@ -1,6 +1,7 @@
 /*
- * filter.c - httpd entry points of Python filters (docs/handlers.rst, "Filters") and
- * the mod_include "#python" element ("Server-side includes").
+ * filter.c - httpd entry points of Python filters (mod_python 3.5 manual: "Overview
+ * of a Filter Handler") and the mod_include "#python" element ("Server Side
+ * Includes").
  *
  * One call of mp_output_filter()/mp_input_filter() is one "invocation":
  * pick the handler entry, enter the interpreter, wrap the brigades in a new

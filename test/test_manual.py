@@ -1,6 +1,6 @@
 """The manual (docs/) stays in step with the code, both ways:
 
-* every directive of mod_python.c's command table has a section in
+* every directive of the module's command table has a section in
   docs/configuration.rst (with the right contexts), and every directive
   section there is in the table;
 * every PythonOption key the C module or the Python library reads is in
@@ -21,7 +21,7 @@ import subprocess
 
 import pytest
 
-from harness import REPO, Httpd
+from harness import REPO
 
 DOCS = REPO / "docs"
 PKG = REPO / "lib" / "python" / "mod_python"
@@ -47,19 +47,37 @@ def rst(page):
 # ------------------------------------------------------------ directives
 
 def command_table():
-    """{directive: context expression} from mod_python.c's command_rec table."""
+    """{directive: context expression} from the module's command_rec table
+    (mod_python.c), following a macro that holds its rows (MP_DIRECTIVES)."""
     text = (REPO / "mod_python.c").read_text()
     table = re.search(r"command_rec\s+\w+\[\]\s*=\s*\{(.*?)\n\};", text, re.S).group(1)
+    for macro in re.findall(r"^\s*(\w+)\(", table, re.M):
+        for h in sorted((REPO / "include").glob("*.h")):
+            m = re.search(r"#define %s\([^)]*\)((?:.*\\\n)*.*)" % macro, h.read_text())
+            if m:
+                table += "\n" + m.group(1).replace("\\\n", "\n") + ","
     out = {}
-    for m in re.finditer(r'(MP_HANDLER_CMD|MP_FLAG_CMD|AP_INIT_\w+)\(\s*"(\w+)"\s*,(.*?)\)\s*,\s*$',
-                         table, re.S | re.M):
-        macro, name, rest = m.groups()
+    for m in re.finditer(r'(MP_HANDLER_CMD|MP_FLAG_CMD|AP_INIT_\w+)\(\s*"(\w+)"\s*,', table):
+        macro, name = m.groups()
+        depth, i = 1, m.end()
+        while depth:                      # to the macro's closing parenthesis
+            depth += {"(": 1, ")": -1}.get(table[i], 0)
+            i += 1
+        args, depth, cur = [], 0, ""
+        for ch in table[m.end():i - 1]:   # split on top-level commas
+            depth += {"(": 1, ")": -1}.get(ch, 0)
+            if ch == "," and depth == 0:
+                args.append(cur.strip())
+                cur = ""
+            else:
+                cur += ch
+        args.append(cur.strip())
         if macro == "MP_FLAG_CMD":
             ctx = "OR_ALL"
-        elif macro == "MP_HANDLER_CMD":
-            ctx = rest.split(",")[0]
-        else:   # AP_INIT_*(name, func, info, ctx, help)
-            ctx = rest.split(",")[2]
+        elif macro == "MP_HANDLER_CMD":   # (name, phase, ctx, help)
+            ctx = args[1]
+        else:                             # AP_INIT_*(name, func, info, ctx, help)
+            ctx = args[2]
         out[name] = " ".join(ctx.split())
     return out
 
@@ -343,20 +361,16 @@ def handler(req):
 
 
 @pytest.fixture(scope="module")
-def c_types():
-    s = Httpd("""
+def c_types(httpd):
+    s = httpd("""
 <Directory @DOCROOT@>
     SetHandler mod_python
     PythonHandler types
 </Directory>
 """, files={"htdocs/types.py": TYPES_HANDLER}, name="manual")
-    s.start()
-    try:
-        r = s.get("/x")
-        assert r.status == 200, r.text
-        yield json.loads(r.text)
-    finally:
-        s.stop()
+    r = s.get("/x")
+    assert r.status == 200, r.text
+    return json.loads(r.text)
 
 
 def class_members(page, cls):
@@ -398,6 +412,19 @@ def test_log_catalogue_in_manual():
     assert p.returncode == 0, p.stdout + p.stderr
 
 
+def test_tags_named_in_the_manual_exist():
+    sys_path = str(REPO / "scripts")
+    import sys
+    if sys_path not in sys.path:
+        sys.path.insert(0, sys_path)
+    tags = {"MP" + n for n in __import__("msg-catalogue").messages()}
+    named = set()
+    for page in DOCS.rglob("*.rst"):
+        if "_build" not in page.parts:
+            named |= set(re.findall(r"\bMP\d{4}\b", page.read_text()))
+    assert sorted(named - tags) == [], "log tags the manual names but no source has"
+
+
 def test_every_page_is_in_the_toctree():
     pages = {str(p.relative_to(DOCS))[:-4] for p in DOCS.rglob("*.rst")
              if "_build" not in p.parts}
@@ -419,7 +446,7 @@ def test_readme_links_into_the_manual():
 
 
 OUTSIDE = re.compile(r"python-api\.md|handlers\.md|stdlib\.md|directives\.md|\bcli\.md"
-                     r"|shared/spec|shared/design|/work/|spec README|spec §")
+                     r"|shared/spec|shared/design|\.\./shared/|/work/|spec README|spec §")
 
 
 def test_nothing_refers_outside_the_repository():

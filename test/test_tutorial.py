@@ -7,7 +7,9 @@ import urllib.parse
 
 import pytest
 
-from harness import REPO, Httpd
+from harness import MPMS, REPO
+
+pytestmark = pytest.mark.mpms(*MPMS)
 
 TUTORIAL = REPO / "examples" / "tutorial"
 
@@ -19,14 +21,11 @@ except ImportError:
 
 
 @pytest.fixture(scope="module")
-def srv():
+def srv(httpd):
     files = {"tutorial/" + p.name: p.read_text() for p in TUTORIAL.iterdir()
              if p.is_file() and p.suffix in (".py", ".psp")}
     conf = (TUTORIAL / "tutorial.conf.in").read_text().replace("@TUTORIAL@", "@ROOT@/tutorial")
-    s = Httpd(conf, files=files, name="tutorial")
-    s.start()
-    yield s
-    s.stop()
+    return httpd(conf, files=files, name="tutorial")
 
 
 def form_post(srv, path, fields, headers=None):
@@ -97,4 +96,3 @@ def test_flask(srv):
     assert r.status == 200
     assert json.loads(r.text) == {"hello": "world", "script_name": "/tutorial/flask"}
     assert srv.get("/tutorial/flask/nowhere").status == 404
-    srv.assert_no_crash()
