@@ -251,6 +251,19 @@ def test_every_documented_option_is_read():
     assert all(k.startswith("mod_python.") for k in main)
 
 
+def test_option_checks_documented():
+    """The keys apachectl -t checks (config_check.c's table) are the ones
+    marked "checked" in the option table."""
+    text = CONFIG_PAGE.read_text().split(".. _options:", 1)[1]
+    marked = set(re.findall(r"^   \* - ``([^`]+)``\n     - .*\n     - .*\n     - checked$",
+                            text, re.M))
+    checks = set()
+    for f in (REPO / "src").glob("*.c"):
+        checks |= set(re.findall(r'\{"(mod_python\.[\w.]+)",\s*check_\w+', f.read_text()))
+    assert checks, "no option checks found"
+    assert sorted(checks ^ marked) == []
+
+
 # ------------------------------------------------------------ API names
 
 def public_names(module):
