@@ -6,7 +6,8 @@
 set -euo pipefail
 
 PKGS=(apache2 apache2-dev libpython3-dev python3-dev python3-pytest
-      autoconf make gcc curl wrk strace)
+      autoconf make gcc curl wrk strace
+      redis-server memcached python3-redis python3-pymemcache)
 
 missing=()
 for p in "${PKGS[@]}"; do
