@@ -29,6 +29,8 @@ typedef struct {
     apr_bucket_brigade *bb_in;      /* body read brigade (r->pool) */
     int body_eof;                   /* end of the request body seen */
     int io_busy;                    /* a body read is waiting without the GIL */
+    int body_error;                 /* status of a failed body read (raised again) */
+    const char *body_why;           /* its reason (static string) */
     apr_table_t *options_src;       /* table `options` was made from */
 } mp_request;
 
