@@ -239,8 +239,8 @@ def _store(factory, *config):
         return store
 
 
-def _seconds(req, kind, opts, name, default):
-    value = _option(opts, "mod_python.session." + name)
+def _seconds(req, kind, name, value, default):
+    """The value of PythonOption mod_python.session.<name>: seconds > 0."""
     if value is None:
         return default
     try:
@@ -272,16 +272,16 @@ class _NetSession(BaseSession):
                   "set; it is required (the same value on every server sharing the "
                   "store) to sign what is stored" % kind)
         self._store_key = store_secret.encode("utf-8")
-        self._lock_timeout = _seconds(req, kind, opts, "lock_timeout", DFT_LOCK_TIMEOUT)
-        store_timeout = _seconds(req, kind, opts, "store_timeout", DFT_STORE_TIMEOUT)
-        self._prefix = self._prefix_option(req, opts)
-        self._store = self._make_store(req, opts, store_timeout)
+        self._lock_timeout = _seconds(req, kind, "lock_timeout", _option(
+            opts, "mod_python.session.lock_timeout"), DFT_LOCK_TIMEOUT)
+        store_timeout = _seconds(req, kind, "store_timeout", _option(
+            opts, "mod_python.session.store_timeout"), DFT_STORE_TIMEOUT)
+        self._prefix, self._store = self._connect(req, store_timeout)
         self._version = self._version_key = None
         BaseSession.__init__(self, req, sid=sid, secret=secret, timeout=timeout, lock=lock)
 
-    def _prefix_option(self, req, opts):
-        name = self._prefix_name
-        prefix = _option(opts, "mod_python.session." + name, default=DFT_PREFIX)
+    def _checked_prefix(self, req, name, prefix):
+        """The key prefix (PythonOption mod_python.session.<name>)."""
         if not prefix.isascii() or not prefix.isprintable() or " " in prefix \
                 or len(prefix) > 150:
             _fail(req, "MP1015: %s: PythonOption mod_python.session.%s %r must be printable "
@@ -409,17 +409,20 @@ class RedisSession(_NetSession):
     redis://[:password@]host:port/db, rediss://..., unix:///path)."""
 
     _kind = "RedisSession"
-    _prefix_name = "redis_prefix"
 
     def __init__(self, req, sid=0, secret=None, timeout=0, lock=1):
         _NetSession.__init__(self, req, sid=sid, secret=secret, timeout=timeout, lock=lock)
 
-    def _make_store(self, req, opts, store_timeout):
+    def _connect(self, req, store_timeout):
+        """(key prefix, store client) from the options."""
+        opts = req.get_options()
         url = _option(opts, "mod_python.session.redis_url", default=DFT_REDIS_URL)
+        prefix = _option(opts, "mod_python.session.redis_prefix", default=DFT_PREFIX)
         if urlsplit(url).scheme not in ("redis", "rediss", "unix"):
             _fail(req, "MP1015: RedisSession: PythonOption mod_python.session.redis_url %r "
                   "is not a redis://, rediss:// or unix:// URL" % _redact(url))
-        return _store(_RedisStore, url, store_timeout)
+        return (self._checked_prefix(req, "redis_prefix", prefix),
+                _store(_RedisStore, url, store_timeout))
 
 
 class MemcachedSession(_NetSession):
@@ -427,7 +430,6 @@ class MemcachedSession(_NetSession):
     host:port[,host:port...]); a record must fit memcached's item size."""
 
     _kind = "MemcachedSession"
-    _prefix_name = "memcached_prefix"
 
     def __init__(self, req, sid=0, secret=None, timeout=0, lock=1):
         opts = req.get_options()
@@ -440,15 +442,19 @@ class MemcachedSession(_NetSession):
         self._item_size = int(size)
         _NetSession.__init__(self, req, sid=sid, secret=secret, timeout=timeout, lock=lock)
 
-    def _make_store(self, req, opts, store_timeout):
+    def _connect(self, req, store_timeout):
+        """(key prefix, store client) from the options."""
+        opts = req.get_options()
         text = _option(opts, "mod_python.session.memcached_servers",
                        default=DFT_MEMCACHED_SERVERS)
+        prefix = _option(opts, "mod_python.session.memcached_prefix", default=DFT_PREFIX)
         try:
             servers = tuple(_parse_servers(text))
         except ValueError as e:
             _fail(req, "MP1015: MemcachedSession: PythonOption "
                   "mod_python.session.memcached_servers: %r is not host:port" % str(e))
-        return _store(_MemcachedStore, servers, store_timeout)
+        return (self._checked_prefix(req, "memcached_prefix", prefix),
+                _store(_MemcachedStore, servers, store_timeout))
 
     def _max_item_size(self):
         return self._item_size
