@@ -15,10 +15,15 @@ Environment overrides:
     MP_MODULE      mod_python.so under test (default <repo>/mod_python.so)
     MP_MODULES_DIR httpd modules directory (default /usr/lib/apache2/modules)
     MP_KEEP_ROOTS  if set, server roots are not removed after stop()
+    MP_TEST_MPMS   MPMs the parametrised tests run under (default "event worker prefork")
+    MP_TEST_ENV    extra environment for every httpd started, as shell-quoted
+                   NAME=VALUE words (scripts/test-asan.sh passes LD_PRELOAD and
+                   the sanitizer options this way, so that only httpd gets them)
 """
 import atexit
 import http.client
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -34,6 +39,7 @@ HTTPD = os.environ.get("MP_HTTPD", "/usr/sbin/apache2")
 MODULES_DIR = os.environ.get("MP_MODULES_DIR", "/usr/lib/apache2/modules")
 MP_MODULE = os.environ.get("MP_MODULE", str(REPO / "mod_python.so"))
 PYLIB_SRC = REPO / "lib" / "python" / "mod_python"
+EXTRA_ENV = dict(w.split("=", 1) for w in shlex.split(os.environ.get("MP_TEST_ENV", "")))
 
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 20.0
@@ -46,6 +52,8 @@ CRASH_MARKERS = (
     "AH00052",
     "double free",
     "Aborted",
+    "ERROR: AddressSanitizer",
+    "runtime error:",
 )
 
 BASE_MODULES = (
@@ -84,7 +92,8 @@ MaxConnectionsPerChild 0
 """,
 }
 
-MPMS = ("event", "worker", "prefork")
+# MP_TEST_MPMS (space-separated) narrows the MPMs of the parametrised tests.
+MPMS = tuple(os.environ.get("MP_TEST_MPMS", "event worker prefork").split())
 
 # One child process only: module globals then count per interpreter, not per
 # process, which makes interpreter-separation tests deterministic.
@@ -358,6 +367,7 @@ KeepAlive On
             "APACHE_LOG_DIR": os.path.join(self.root, "logs"),
             "TMPDIR": os.path.join(self.root, "tmp"),
         }
+        env.update(EXTRA_ENV)
         env.update(self.env)
         return env
 
