@@ -40,6 +40,10 @@ MODULES_DIR = os.environ.get("MP_MODULES_DIR", "/usr/lib/apache2/modules")
 MP_MODULE = os.environ.get("MP_MODULE", str(REPO / "mod_python.so"))
 PYLIB_SRC = REPO / "lib" / "python" / "mod_python"
 EXTRA_ENV = dict(w.split("=", 1) for w in shlex.split(os.environ.get("MP_TEST_ENV", "")))
+# Under AddressSanitizer freed memory sits in a quarantine (256 MiB) and
+# every allocation carries shadow memory: RSS figures mean nothing there.
+SANITIZED = "ASAN_OPTIONS" in EXTRA_ENV
+NO_RSS_UNDER_ASAN = "RSS is meaningless under AddressSanitizer (quarantine, shadow memory)"
 
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 20.0
