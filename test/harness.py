@@ -16,6 +16,9 @@ Environment overrides:
     MP_MODULES_DIR httpd modules directory (default /usr/lib/apache2/modules)
     MP_KEEP_ROOTS  if set, server roots are not removed after stop()
     MP_TEST_MPMS   MPMs the parametrised tests run under (default "event worker prefork")
+    MP_TEST_WRAP   run every httpd as one foreground process (`httpd -X`) under
+                   this command, e.g. valgrind (scripts/test-valgrind.sh)
+    MP_TEST_TIMEOUT_SCALE  multiply the start/stop/request timeouts (slow runs)
     MP_TEST_ENV    extra environment for every httpd started, as shell-quoted
                    NAME=VALUE words (scripts/test-asan.sh passes LD_PRELOAD and
                    the sanitizer options this way, so that only httpd gets them)
@@ -45,9 +48,11 @@ EXTRA_ENV = dict(w.split("=", 1) for w in shlex.split(os.environ.get("MP_TEST_EN
 SANITIZED = "ASAN_OPTIONS" in EXTRA_ENV
 NO_RSS_UNDER_ASAN = "RSS is meaningless under AddressSanitizer (quarantine, shadow memory)"
 
-START_TIMEOUT = 20.0
-STOP_TIMEOUT = 20.0
-REQUEST_TIMEOUT = 30.0
+WRAP = shlex.split(os.environ.get("MP_TEST_WRAP", ""))
+_SCALE = float(os.environ.get("MP_TEST_TIMEOUT_SCALE", "1"))
+START_TIMEOUT = 20.0 * _SCALE
+STOP_TIMEOUT = 20.0 * _SCALE
+REQUEST_TIMEOUT = 30.0 * _SCALE
 
 CRASH_MARKERS = (
     "exit signal",
@@ -391,11 +396,14 @@ KeepAlive On
         if self.running:
             return self
         self._write_conf()
-        p = self._ctl("-k", "start")
-        out = p.stdout.decode("utf-8", "replace")
-        if p.returncode != 0:
-            raise HttpdError("httpd failed to start (rc=%d):\n%s\n--- error_log ---\n%s"
-                             % (p.returncode, out, self.error_log()))
+        if WRAP:
+            self._start_wrapped()
+        else:
+            p = self._ctl("-k", "start")
+            out = p.stdout.decode("utf-8", "replace")
+            if p.returncode != 0:
+                raise HttpdError("httpd failed to start (rc=%d):\n%s\n--- error_log ---\n%s"
+                                 % (p.returncode, out, self.error_log()))
         self.running = True
         with _live_lock:
             _live.add(self)
@@ -406,6 +414,15 @@ KeepAlive On
             raise
         self._pid = self.pid()
         return self
+
+    def _start_wrapped(self):
+        """httpd -X (one process, foreground) under WRAP; its output goes to
+        logs/wrap.out.  stop() ends it like any other (pid file, SIGTERM)."""
+        with open(os.path.join(self.root, "logs", "wrap.out"), "ab") as out:
+            self._proc = subprocess.Popen([*WRAP, HTTPD, "-f", self.conf_path, "-X"],
+                                          env=self._env(), cwd=self.root,
+                                          stdout=out, stderr=subprocess.STDOUT)
+        self._pid = self._proc.pid
 
     def _wait_answering(self, timeout):
         deadline = time.monotonic() + timeout
@@ -503,6 +520,13 @@ KeepAlive On
                     os.kill(p, signal.SIGKILL)
                 except OSError:
                     pass
+        if getattr(self, "_proc", None) is not None:
+            try:
+                self._proc.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+            self._proc = None
         self.running = False
         with _live_lock:
             _live.discard(self)
