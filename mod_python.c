@@ -10,6 +10,7 @@
 #include "mp_config.h"
 #include "mp_dispatch.h"
 #include "mp_filter.h"
+#include "mp_filterobj.h"
 #include "mp_capi.h"
 
 #define MP_HANDLER_CMD(name, ctx, help) \
@@ -103,6 +104,9 @@ static void mp_register_hooks(apr_pool_t *p)
     ap_hook_fixups(mp_hook_fixups, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(mp_hook_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_log_transaction(mp_hook_log_transaction, NULL, NULL, APR_HOOK_MIDDLE);
+    /* as mod_cgi does: mod_include's registration function exists once
+     * every module is loaded */
+    ap_hook_optional_fn_retrieve(mp_filter_register_ssi, NULL, NULL, APR_HOOK_MIDDLE);
 
     mp_capi_register();
     ap_register_input_filter(MP_FILTER_NAME, mp_input_filter, NULL, AP_FTYPE_RESOURCE);

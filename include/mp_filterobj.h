@@ -42,9 +42,16 @@ PyObject *mp_filter_new(ap_filter_t *f, apr_bucket_brigade *bb, int is_input,
  * belong to httpd; drops the request reference. */
 void mp_filter_invalidate(PyObject *o);
 
-/* Output filters: pass `bb` to f->next with the GIL released and empty
- * it afterwards (GIL held on entry).  Stores and returns the status. */
-apr_status_t mp_filter_pass(mp_filter *self, apr_bucket_brigade *bb);
+/* 1 if bb holds an EOS bucket. */
+int mp_brigade_has_eos(apr_bucket_brigade *bb);
+
+/* The generic filter req.add_input_filter()/add_output_filter() add, and
+ * the context they give it (read and updated by filter.c). */
+#define MP_FILTER_NAME "MOD_PYTHON"
+typedef struct {
+    const char *name;      /* per-request registered name, NULL for static */
+    int transparent;       /* pass data through without Python */
+} mp_filter_ctx;
 
 #define mp_filter_check(o) PyObject_TypeCheck((o), &MpFilter_Type)
 

@@ -56,22 +56,29 @@ apr_status_t mp_interp_child_init(apr_pool_t *pchild, server_rec *s,
                                   const mp_python_settings *settings);
 /* Python is up in this process. */
 int mp_interp_python_ready(void);
+/* The child's main server and pool: the one copy, set by
+ * mp_interp_child_init().  Before that, mp_main_server() is httpd's
+ * ap_server_conf and mp_child_pool() NULL. */
+server_rec *mp_main_server(void);
+apr_pool_t *mp_child_pool(void);
 
 /* Get (creating it if needed) the named interpreter; NULL name = main.
  * May be called with or without the GIL.  NULL on failure (logged). */
-mp_interp *mp_interp_get(const char *name, mp_interp_init_fn init, void *baton,
-                         server_rec *s);
+mp_interp *mp_interp_get(const char *name, mp_interp_init_fn init, void *baton);
 /* Look up an existing interpreter by name; NULL if none. No creation. */
 mp_interp *mp_interp_find(const char *name);
 /* The interpreter this thread currently runs Python in (NULL if none). */
 mp_interp *mp_interp_current(void);
-/* Every interpreter created so far (for child-exit cleanups). */
-int mp_interp_count(void);
-mp_interp *mp_interp_at(int index);
+/* What mp_interp_enter() did, so that mp_interp_leave() undoes exactly that. */
+typedef enum {
+    MP_GIL_TAKEN,      /* took the GIL: leave releases it */
+    MP_GIL_SWAPPED,    /* GIL held in another interpreter: leave swaps back */
+    MP_GIL_NESTED      /* already current: leave does nothing */
+} mp_gil_mode;
 
 typedef struct {
     PyThreadState *prev;
-    int mode;
+    mp_gil_mode mode;
 } mp_gil_token;
 
 /* Make ip current on this thread with the GIL held. */
@@ -81,8 +88,9 @@ void mp_interp_leave(mp_gil_token *tok);
 
 /* The child pool is not thread-safe: register child-exit work through this
  * (serialised) instead of calling apr_pool_cleanup_register(pchild) at
- * request time.  fn runs without the GIL, before Python's own exit work. */
-void mp_interp_at_child_exit(apr_status_t (*fn)(void *), void *data);
+ * request time.  fn runs without the GIL, before Python's own exit work.
+ * APR_EINIT (logged, nothing registered) before mp_interp_child_init(). */
+apr_status_t mp_interp_at_child_exit(apr_status_t (*fn)(void *), void *data);
 
 /* Release / re-take the GIL around blocking calls (GIL must be held). */
 PyThreadState *mp_interp_release(void);

@@ -7,9 +7,6 @@
 /* PyInit__apache, appended to the inittab before Python starts. */
 PyObject *mp_apache_module_init(void);
 
-/* Process-wide values the module reports (set by the top at child init). */
-void mp_module_set_context(apr_pool_t *pchild, server_rec *main_server);
-
 /* Private to module*.c: add the httpd/APR constants to the module (0 / -1). */
 int mp_module_add_constants(PyObject *m);
 /* Private to module*.c: parse_qs / parse_qsl (METH_VARARGS | METH_KEYWORDS). */

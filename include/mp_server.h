@@ -17,9 +17,6 @@ extern PyTypeObject MpServer_Type;
 
 int mp_server_type_init(void);
 PyObject *mp_server_new(server_rec *s);
-/* The child process pool (the top calls this at child init); cleanups
- * registered with register_cleanup run when it is destroyed. */
-void mp_server_set_child_pool(apr_pool_t *p);
 /* Run callable(data) (data NULL -> None) at child exit inside interpreter
  * ip (errors logged to s), through mp_interp_at_child_exit().  GIL held;
  * 0 ok, -1 with an exception.  Used by server.register_cleanup(). */

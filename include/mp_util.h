@@ -42,6 +42,14 @@ PyObject *mp_float_time(apr_time_t t);
 /* Raise _apache.SERVER_RETURN(status) in the current interpreter. Returns NULL. */
 PyObject *mp_raise_server_return(int status);
 
+/* The status a handler, filter or connection handler returned: res (not
+ * consumed) must be an int within C int range.  Anything else (not an int,
+ * overflow) is logged at APLOG_ERR to r's log (else c's) naming the phase
+ * and the handler (either may be NULL), leaves no exception pending and
+ * gives 500. */
+int mp_handler_status(PyObject *res, request_rec *r, conn_rec *c,
+                      const char *phase, const char *handler);
+
 /* "{" + ", ".join(parts) + "}" for a list of str; consumes the reference
  * to parts (dict-like reprs of table and finfo). */
 PyObject *mp_braced_join(PyObject *parts);

@@ -18,16 +18,12 @@
 #include "mp_module.h"
 #include "mp_psp.h"
 #include "mp_mutex.h"
-#include "mp_filter.h"
 #include "mp_request.h"
 #include "mp_server.h"
 #include "mp_conn.h"
 #include "mp_hlist.h"
 
 #include "mod_auth.h"
-
-static server_rec *main_server;
-static apr_pool_t *child_pool;
 
 /* ------------------------------------------------- interpreter set-up */
 
@@ -84,7 +80,7 @@ static PyObject *get_method(PyObject *obj, const char *name, int *failed)
  * keep its CallBack's entry points.  GIL held, current state in ip. */
 static int interp_init(mp_interp *ip, void *baton)
 {
-    server_rec *s = baton ? baton : main_server;
+    server_rec *s = baton ? baton : mp_main_server();
     PyObject *apache, *server, *cb;
     int failed = 0;
 
@@ -95,7 +91,7 @@ static int interp_init(mp_interp *ip, void *baton)
         return -1;
     }
     check_package_version(s);
-    server = mp_server_new(main_server);
+    server = mp_server_new(mp_main_server());
     cb = server ? PyObject_CallMethod(apache, "init", "sO", ip->name, server) : NULL;
     Py_XDECREF(server);
     if (cb == NULL) {
@@ -115,13 +111,13 @@ static int interp_init(mp_interp *ip, void *baton)
         mp_log_py_error(NULL, NULL, s, "mod_python.apache.CallBack");
         return -1;
     }
-    ip->watch = mp_watch_create(child_pool);
+    ip->watch = mp_watch_create(mp_child_pool());
     return 0;
 }
 
 mp_interp *mp_dispatch_interp(const char *name, server_rec *s)
 {
-    mp_interp *ip = mp_interp_get(name, interp_init, NULL, s);
+    mp_interp *ip = mp_interp_get(name, interp_init, NULL);
 
     if (ip == NULL)
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
@@ -157,7 +153,7 @@ const char *mp_select_interp_name(request_rec *r, conn_rec *c, const mp_dir_cfg 
             return first->directory;
         return MP_MAIN_INTERPRETER;
     }
-    s = r ? r->server : c ? c->base_server : main_server;
+    s = r ? r->server : c ? c->base_server : mp_main_server();
     return (s && s->server_hostname) ? s->server_hostname : MP_MAIN_INTERPRETER;
 }
 
@@ -184,7 +180,7 @@ void mp_dispatch_sync(request_rec *r, mp_interp *ip)
     PyObject *res = PyObject_CallNoArgs(ip->m_sync);
 
     if (res == NULL)
-        mp_log_py_error(r, NULL, r ? NULL : main_server, "autoreload");
+        mp_log_py_error(r, NULL, r ? NULL : mp_main_server(), "autoreload");
     Py_XDECREF(res);
 }
 
@@ -256,18 +252,9 @@ static int call_handler_dispatch(request_rec *r, mp_interp *ip, mp_phase_t phase
                       MP_APLOGNO(0203) "%s: HandlerDispatch() returned nothing.",
                       mp_phase_names[phase]);
     }
-    else if (!PyLong_Check(res)) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                      MP_APLOGNO(0204) "%s: HandlerDispatch() returned non-integer.",
-                      mp_phase_names[phase]);
-    }
     else {
-        long v = PyLong_AsLong(res);
-        if (v == -1 && PyErr_Occurred()) {
-            mp_log_py_error(r, NULL, NULL, mp_phase_names[phase]);
-            v = HTTP_INTERNAL_SERVER_ERROR;
-        }
-        status = (int)v;
+        mp_handler *h = mp_hlist_current(hlist);
+        status = mp_handler_status(res, r, NULL, mp_phase_names[phase], h ? h->handler : NULL);
     }
     Py_XDECREF(res);
     Py_DECREF(hlist);
@@ -413,11 +400,8 @@ int mp_hook_process_connection(conn_rec *c)
     res = conn ? PyObject_CallOneArg(ip->m_connection, conn) : NULL;
     if (res == NULL)
         mp_log_py_error(NULL, c, NULL, "PythonConnectionHandler");
-    else if (PyLong_Check(res))
-        status = (int)PyLong_AsLong(res);
     else
-        ap_log_cerror(APLOG_MARK, APLOG_ERR, 0, c, MP_APLOGNO(0206)
-                      "ConnectionDispatch() returned non-integer");
+        status = mp_handler_status(res, NULL, c, "PythonConnectionHandler", list->handler);
     Py_XDECREF(res);
     if (conn != NULL)
         ((mp_conn *)conn)->dead = 1;   /* c outlives us, but the hlist does not */
@@ -505,16 +489,12 @@ void mp_hook_child_init(apr_pool_t *pchild, server_rec *s)
     apr_interval_time_t interval;
     mp_reload_mode mode;
 
-    main_server = s;
-    child_pool = pchild;
     settings.optimize = mp_config_optimize(s);
     settings.python_bin = MP_PYTHON_BIN;
     settings.apache_init = mp_apache_module_init;
     settings.psp_init = mp_psp_module_init;
 
     mp_mutex_child_init(pchild, s);
-    mp_module_set_context(pchild, s);
-    mp_server_set_child_pool(pchild);
     mode = reload_mode(s, &interval);
     mp_reload_child_init(pchild, s, mode, interval);
     mp_reqstate_set_end_hook(request_end);
@@ -524,7 +504,6 @@ void mp_hook_child_init(apr_pool_t *pchild, server_rec *s)
                      "will answer 500");
         return;
     }
-    mp_filter_register_ssi();
     /* The main interpreter is made ready now, so its start-up cost is not
      * paid by the first request. */
     (void)mp_dispatch_interp(MP_MAIN_INTERPRETER, s);

@@ -96,17 +96,6 @@ static void set_transparent(mp_fstate *st)
         st->owner_ctx->transparent = 1;
 }
 
-static int brigade_has_eos(apr_bucket_brigade *bb)
-{
-    apr_bucket *b;
-    for (b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb);
-         b = APR_BUCKET_NEXT(b)) {
-        if (APR_BUCKET_IS_EOS(b))
-            return 1;
-    }
-    return 0;
-}
-
 /* The handler entry of this filter: per-request registration (generic
  * filter with a name) or the per-dir config by httpd filter name. */
 static const mp_handler *find_entry(ap_filter_t *f, mp_fstate *st, int is_input,
@@ -230,11 +219,11 @@ static apr_status_t output_finish(ap_filter_t *f, mp_fstate *st,
     want_eos = res->eos_seen;
     if (res->disabled) {
         APR_BRIGADE_CONCAT(st->bb_out, bb);
-        if (brigade_has_eos(st->bb_out))
+        if (mp_brigade_has_eos(st->bb_out))
             want_eos = 0;
     }
     else {
-        if (brigade_has_eos(bb))
+        if (mp_brigade_has_eos(bb))
             want_eos = 1;
         apr_brigade_cleanup(bb);            /* unread data is dropped */
     }
@@ -365,7 +354,7 @@ static apr_status_t input_finish(ap_filter_t *f, mp_fstate *st, apr_bucket_briga
         if (st->bb_in != NULL && !APR_BRIGADE_EMPTY(st->bb_in))
             APR_BRIGADE_CONCAT(bb, st->bb_in);
     }
-    if (res->eos_seen && !res->closed && !brigade_has_eos(bb)) {
+    if (res->eos_seen && !res->closed && !mp_brigade_has_eos(bb)) {
         ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, f->r, MP_APLOGNO(0803)
                       "python_filter: input filter %s did not close the stream; "
                       "end of stream added", f->frec->name);
@@ -376,7 +365,7 @@ static apr_status_t input_finish(ap_filter_t *f, mp_fstate *st, apr_bucket_briga
     else if (APR_BRIGADE_EMPTY(bb) && res->rc != APR_SUCCESS)
         rv = res->rc;
     limit_to_readbytes(f, st, bb, mode, readbytes);
-    if (brigade_has_eos(bb))
+    if (mp_brigade_has_eos(bb))
         st->eos_delivered = 1;
     return rv;
 }
@@ -395,7 +384,7 @@ apr_status_t mp_input_filter(ap_filter_t *f, apr_bucket_brigade *bb,
         return ap_get_brigade(f->next, bb, mode, block, readbytes);
     st = fstate_get(f);
     if (serve_pending(st, bb, mode, readbytes)) {
-        if (brigade_has_eos(bb))
+        if (mp_brigade_has_eos(bb))
             st->eos_delivered = 1;
         return APR_SUCCESS;
     }

@@ -60,7 +60,7 @@ static int check_open(mp_filter *self)
     return 1;
 }
 
-static int brigade_has_eos(apr_bucket_brigade *bb)
+int mp_brigade_has_eos(apr_bucket_brigade *bb)
 {
     apr_bucket *b;
     for (b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb);
@@ -71,11 +71,13 @@ static int brigade_has_eos(apr_bucket_brigade *bb)
     return 0;
 }
 
-apr_status_t mp_filter_pass(mp_filter *self, apr_bucket_brigade *bb)
+/* Output filters: pass bb to f->next with the GIL released and empty it
+ * afterwards (GIL held on entry).  Stores and returns the status. */
+static apr_status_t filter_pass(mp_filter *self, apr_bucket_brigade *bb)
 {
     apr_status_t rv;
     ap_filter_t *next = self->f->next;
-    int eos = brigade_has_eos(bb);
+    int eos = mp_brigade_has_eos(bb);
 
     MP_BEGIN_BLOCKING
     rv = ap_pass_brigade(next, bb);
@@ -299,7 +301,7 @@ static PyObject *filter_write(PyObject *o, PyObject *arg)
     APR_BRIGADE_INSERT_TAIL(ensure_bb_out(self), b);
 
     if (!self->is_input && self->out_pending >= MP_FILTER_PASS_THRESHOLD) {
-        if (mp_filter_pass(self, self->bb_out) != APR_SUCCESS) {
+        if (filter_pass(self, self->bb_out) != APR_SUCCESS) {
             PyErr_SetString(PyExc_IOError, "Write failed.");
             return NULL;
         }
@@ -319,7 +321,7 @@ static PyObject *filter_flush(PyObject *o, PyObject *noargs)
         Py_RETURN_NONE;
     out = ensure_bb_out(self);
     APR_BRIGADE_INSERT_TAIL(out, apr_bucket_flush_create(filter_ba(self)));
-    if (!self->is_input && mp_filter_pass(self, out) != APR_SUCCESS) {
+    if (!self->is_input && filter_pass(self, out) != APR_SUCCESS) {
         PyErr_SetString(PyExc_IOError, "Flush failed.");
         return NULL;
     }
@@ -341,7 +343,7 @@ static PyObject *filter_close(PyObject *o, PyObject *noargs)
         Py_RETURN_NONE;
     out = ensure_bb_out(self);
     APR_BRIGADE_INSERT_TAIL(out, apr_bucket_eos_create(filter_ba(self)));
-    if (!self->is_input && mp_filter_pass(self, out) != APR_SUCCESS) {
+    if (!self->is_input && filter_pass(self, out) != APR_SUCCESS) {
         PyErr_SetString(PyExc_IOError, "Close failed.");
         return NULL;
     }
@@ -369,7 +371,7 @@ static PyObject *filter_pass_on(PyObject *o, PyObject *noargs)
             PyErr_SetString(PyExc_IOError, "Input filter read error");
             return NULL;
         }
-        if (brigade_has_eos(out))
+        if (mp_brigade_has_eos(out))
             self->closed = 1;
         Py_RETURN_NONE;
     }
@@ -381,10 +383,10 @@ static PyObject *filter_pass_on(PyObject *o, PyObject *noargs)
     }
     if (self->bb_out && !APR_BRIGADE_EMPTY(self->bb_out)) {
         APR_BRIGADE_CONCAT(self->bb_out, self->bb_in);
-        rv = mp_filter_pass(self, self->bb_out);
+        rv = filter_pass(self, self->bb_out);
     }
     else {
-        rv = mp_filter_pass(self, self->bb_in);
+        rv = filter_pass(self, self->bb_in);
     }
     if (self->eos_passed)
         self->closed = 1;

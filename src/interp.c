@@ -33,7 +33,7 @@ typedef struct {
 static _Thread_local mp_thread *tls;
 static apr_threadkey_t *thread_key;
 
-static apr_pool_t *child_pool;       /* pchild */
+static apr_pool_t *child_pool;       /* pchild: set once, by mp_interp_child_init */
 static apr_pool_t *interp_pool;      /* allocations under create_mutex/reg_mutex */
 static apr_thread_mutex_t *reg_mutex;
 static apr_thread_mutex_t *create_mutex;
@@ -42,11 +42,23 @@ static apr_hash_t *registry;         /* name -> mp_interp* */
 static mp_interp **interps;
 static int n_interps, cap_interps;
 static volatile int python_up;
-static server_rec *main_server;
+
+static mp_interp *interp_at(int index);
+static server_rec *main_server;      /* set with child_pool */
 
 int mp_interp_python_ready(void)
 {
     return python_up;
+}
+
+server_rec *mp_main_server(void)
+{
+    return main_server ? main_server : ap_server_conf;
+}
+
+apr_pool_t *mp_child_pool(void)
+{
+    return child_pool;
 }
 
 /* ------------------------------------------------------------ threads */
@@ -61,7 +73,7 @@ static void thread_exit(void *data)
     if (python_up) {
         /* Sub-interpreter states first, the main (PyGILState) one last. */
         for (i = t->n - 1; i >= 0; i--) {
-            mp_interp *ip = mp_interp_at(i);
+            mp_interp *ip = interp_at(i);
             if (t->ts[i] == NULL || (ip != NULL && ip->anchor == t->ts[i]))
                 continue;
             PyEval_RestoreThread(t->ts[i]);
@@ -128,16 +140,16 @@ void mp_interp_enter(mp_interp *ip, mp_gil_token *tok)
     }
     if (t->active == NULL) {
         PyEval_RestoreThread(ts);
-        tok->mode = 0;
+        tok->mode = MP_GIL_TAKEN;
         tok->prev = NULL;
     }
     else if (t->active == ts) {
-        tok->mode = 2;
+        tok->mode = MP_GIL_NESTED;
         tok->prev = ts;
     }
     else {
         tok->prev = PyThreadState_Swap(ts);
-        tok->mode = 1;
+        tok->mode = MP_GIL_SWAPPED;
     }
     t->active = ts;
 }
@@ -147,15 +159,15 @@ void mp_interp_leave(mp_gil_token *tok)
     mp_thread *t = tls;
 
     switch (tok->mode) {
-    case 0:
+    case MP_GIL_TAKEN:
         PyEval_SaveThread();
         t->active = NULL;
         break;
-    case 1:
+    case MP_GIL_SWAPPED:
         PyThreadState_Swap(tok->prev);
         t->active = tok->prev;
         break;
-    default:
+    case MP_GIL_NESTED:
         break;
     }
 }
@@ -205,7 +217,7 @@ static void registry_add(mp_interp *ip)
     apr_thread_mutex_unlock(reg_mutex);
 }
 
-int mp_interp_count(void)
+static int interp_count(void)
 {
     int n;
     apr_thread_mutex_lock(reg_mutex);
@@ -214,7 +226,7 @@ int mp_interp_count(void)
     return n;
 }
 
-mp_interp *mp_interp_at(int index)
+static mp_interp *interp_at(int index)
 {
     mp_interp *ip = NULL;
     apr_thread_mutex_lock(reg_mutex);
@@ -239,9 +251,9 @@ mp_interp *mp_interp_current(void)
     if (tls == NULL || tls->active == NULL)
         return NULL;
     is = PyThreadState_GetInterpreter(tls->active);
-    n = mp_interp_count();
+    n = interp_count();
     for (i = 0; i < n; i++) {
-        mp_interp *ip = mp_interp_at(i);
+        mp_interp *ip = interp_at(i);
         if (ip && ip->istate == is)
             return ip;
     }
@@ -296,14 +308,12 @@ static mp_interp *create_interp(const char *name)
     return ip;
 }
 
-mp_interp *mp_interp_get(const char *name, mp_interp_init_fn init, void *baton,
-                         server_rec *s)
+mp_interp *mp_interp_get(const char *name, mp_interp_init_fn init, void *baton)
 {
     mp_interp *ip;
     PyThreadState *save = NULL;
     int held;
 
-    (void)s;
     if (!python_up)
         return NULL;
     if (name == NULL || *name == '\0')
@@ -341,13 +351,18 @@ typedef struct exit_item {
     void *data;
 } exit_item;
 
-void mp_interp_at_child_exit(apr_status_t (*fn)(void *), void *data)
+apr_status_t mp_interp_at_child_exit(apr_status_t (*fn)(void *), void *data)
 {
-    if (child_pool == NULL)
-        return;
+    if (child_pool == NULL || exit_mutex == NULL) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, mp_main_server(), MP_APLOGNO(0107)
+                     "child-exit work registered before the child process exists: "
+                     "refused");
+        return APR_EINIT;
+    }
     apr_thread_mutex_lock(exit_mutex);
     apr_pool_cleanup_register(child_pool, data, fn, apr_pool_cleanup_null);
     apr_thread_mutex_unlock(exit_mutex);
+    return APR_SUCCESS;
 }
 
 /* Registered first on pchild, so it runs last: after every cleanup that
@@ -361,9 +376,9 @@ static apr_status_t child_exit(void *data)
     (void)data;
     if (!python_up)
         return APR_SUCCESS;
-    n = mp_interp_count();
+    n = interp_count();
     for (i = n - 1; i >= 0; i--) {
-        mp_interp *ip = mp_interp_at(i);
+        mp_interp *ip = interp_at(i);
         mp_gil_token tok;
         PyObject *r;
 

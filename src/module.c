@@ -24,23 +24,6 @@
 #include "util_cfgtree.h"
 
 /* ------------------------------------------------------------------ */
-/* Process-wide context (set once per child by the top floor)          */
-
-static apr_pool_t *mp_pchild = NULL;
-static server_rec *mp_main_server = NULL;
-
-static server_rec *main_server(void)
-{
-    return mp_main_server ? mp_main_server : ap_server_conf;
-}
-
-void mp_module_set_context(apr_pool_t *pchild, server_rec *main_server_rec)
-{
-    mp_pchild = pchild;
-    mp_main_server = main_server_rec;
-}
-
-/* ------------------------------------------------------------------ */
 /* Module state                                                        */
 
 typedef struct {
@@ -84,7 +67,7 @@ static PyObject *mod_log_error(PyObject *self, PyObject *args, PyObject *kw)
     if (message == Py_None)
         Py_RETURN_NONE;
     if (server == Py_None)
-        s = main_server();
+        s = mp_main_server();
     else if ((s = server_arg(server, PyExc_TypeError,
                              "server must be a server object or None")) == NULL)
         return NULL;

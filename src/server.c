@@ -216,13 +216,6 @@ typedef struct {
     PyObject *data;
 } mp_child_cleanup;
 
-static apr_pool_t *child_pool;
-
-void mp_server_set_child_pool(apr_pool_t *p)
-{
-    child_pool = p;
-}
-
 /* Child pool cleanup (through mp_interp_at_child_exit); no GIL held. */
 static apr_status_t run_child_cleanup(void *data)
 {
@@ -254,11 +247,6 @@ int mp_server_register_cleanup(mp_interp *ip, server_rec *s, PyObject *callable,
 {
     mp_child_cleanup *e;
 
-    if (child_pool == NULL) {
-        PyErr_SetString(PyExc_RuntimeError,
-                        "register_cleanup: the child process pool is not available");
-        return -1;
-    }
     if (ip == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "register_cleanup: no current interpreter");
         return -1;
@@ -274,7 +262,14 @@ int mp_server_register_cleanup(mp_interp *ip, server_rec *s, PyObject *callable,
     e->data = Py_NewRef(data != NULL ? data : Py_None);
     /* serialised registration on the (thread-unsafe) child pool; runs
      * LIFO with other child-exit work, before Python's own exit work */
-    mp_interp_at_child_exit(run_child_cleanup, e);
+    if (mp_interp_at_child_exit(run_child_cleanup, e) != APR_SUCCESS) {
+        Py_DECREF(e->callable);
+        Py_DECREF(e->data);
+        free(e);
+        PyErr_SetString(PyExc_RuntimeError,
+                        "register_cleanup: the child process does not exist yet");
+        return -1;
+    }
     return 0;
 }
 

@@ -112,6 +112,37 @@ PyObject *mp_raise_server_return(int status)
     return NULL;
 }
 
+int mp_handler_status(PyObject *res, request_rec *r, conn_rec *c,
+                      const char *phase, const char *handler)
+{
+    const char *why = NULL;
+    long v = 0;
+    int overflow = 0;
+
+    if (!PyLong_Check(res))
+        why = "a non-int";
+    else {
+        v = PyLong_AsLongAndOverflow(res, &overflow);
+        if (v == -1 && PyErr_Occurred()) {
+            PyErr_Clear();
+            overflow = 1;
+        }
+        if (overflow || v < INT_MIN || v > INT_MAX)
+            why = "an int out of range for a status";
+    }
+    if (why == NULL)
+        return (int)v;
+    if (r != NULL)
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, MP_APLOGNO(0430)
+                      "%s %s returned %s (%.100s); answering 500", phase ? phase : "",
+                      handler ? handler : "handler", why, Py_TYPE(res)->tp_name);
+    else
+        ap_log_cerror(APLOG_MARK, APLOG_ERR, 0, c, MP_APLOGNO(0430)
+                      "%s %s returned %s (%.100s); answering 500", phase ? phase : "",
+                      handler ? handler : "handler", why, Py_TYPE(res)->tp_name);
+    return HTTP_INTERNAL_SERVER_ERROR;
+}
+
 PyObject *mp_sockaddr_tuple(apr_sockaddr_t *sa)
 {
     char *ip = NULL;

@@ -29,6 +29,8 @@ def connectionhandler(conn):
             continue
         if cmd == b"boom":
             raise RuntimeError("connection handler boom")
+        if cmd == b"huge":
+            return 2 ** 70
         conn.write(b"echo:" + line)
     return apache.OK
 
@@ -195,6 +197,27 @@ def test_raising_handler_is_logged(srv):
     finally:
         c.close()
     assert srv.get("/plain.txt").status == 200
+    srv.assert_no_crash()
+
+
+def test_out_of_range_result_is_logged(srv):
+    mark = srv.log_mark()
+    c = LineClient(srv.port2)
+    try:
+        c.readline()
+        c.send(b"huge\n")
+        assert c.read_to_eof() == b""
+    finally:
+        c.close()
+    assert srv.wait_log("returned an int out of range", mark=mark)
+    assert "PythonConnectionHandler echo" in srv.log_since(mark)
+    c = LineClient(srv.port2)
+    try:
+        c.readline()
+        c.send(b"again\n")
+        assert c.readline() == b"echo:again\n"
+    finally:
+        c.close()
     srv.assert_no_crash()
 
 

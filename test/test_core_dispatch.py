@@ -113,6 +113,14 @@ def handler(req):
         return "OK"
     if what == "float":
         return 0.0
+    if what == "huge":
+        return 2 ** 70
+    if what == "big32":
+        return 2 ** 32          # (int) truncation would make this OK
+    if what == "neg40":
+        return -2 ** 40
+    if what == "sr_huge":
+        raise apache.SERVER_RETURN(2 ** 70)
     if what == "status_ok":
         req.status = apache.HTTP_ACCEPTED
         req.content_type = "text/plain"
@@ -333,6 +341,16 @@ def test_non_int_return_is_500_and_logged(srv, what):
     assert r.status == 500
     log = srv.log_since(mark)
     assert "PythonHandler" in log and "ret" in log, log
+
+
+@pytest.mark.parametrize("what", ["huge", "big32", "neg40", "sr_huge"])
+def test_out_of_range_int_return_is_500_and_logged(srv, what):
+    mark = srv.log_mark()
+    r = srv.get("/ret/x?" + what)
+    assert r.status == 500, r
+    log = srv.log_since(mark)
+    assert "MP0430" in log and "PythonHandler ret returned an int out of range" in log, log
+    assert srv.get("/ret/x?ok").status == 200
 
 
 def test_server_still_serves(srv):
