@@ -111,6 +111,22 @@ AP_DECLARE(void) ap_log_error_(const char *file, int line, int module_index, int
     (void)fmt;
 }
 
+AP_DECLARE(void) ap_log_rerror_(const char *file, int line, int module_index, int level,
+                                apr_status_t status, const request_rec *r,
+                                const char *fmt, ...)
+{
+    (void)file; (void)line; (void)module_index; (void)level; (void)status; (void)r;
+    (void)fmt;
+}
+
+AP_DECLARE(void) ap_log_cerror_(const char *file, int line, int module_index, int level,
+                                apr_status_t status, const conn_rec *c,
+                                const char *fmt, ...)
+{
+    (void)file; (void)line; (void)module_index; (void)level; (void)status; (void)c;
+    (void)fmt;
+}
+
 AP_DECLARE(ap_filter_rec_t *) ap_register_input_filter(const char *name,
                                                        ap_in_filter_func filter_func,
                                                        ap_init_filter_func filter_init,
