@@ -9,9 +9,14 @@ pause; it is not a server answer.  Every answer is counted by status, and
 the `check` callback may record more (e.g. versions seen).
 """
 import http.client
+import os
+import signal
+import sys
 import threading
 import time
 from collections import Counter
+
+import harness
 
 
 class Load:
@@ -87,6 +92,34 @@ class Load:
                 conn = None
         if conn is not None:
             conn.close()
+
+
+def parse_args(ap):
+    """Add --module, parse, and make SIGTERM end the run through SystemExit
+    (so the harness still stops httpd)."""
+    ap.add_argument("--module", help="mod_python.so to load (default: the harness's)")
+    args = ap.parse_args()
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
+    if args.module:
+        harness.MP_MODULE = os.path.abspath(args.module)
+    return args
+
+
+def finish(width, text, crashes, load, t0, failures, extra=()):
+    """Print the lines both scripts end with (crash lines, Fatal Python
+    error count, `extra` (label, value) lines, 5xx samples, elapsed time,
+    RESULT) with labels padded to width; returns the exit status."""
+    def line(label, value):
+        print("%-*s %s" % (width, label + ":", value))
+    line("crash lines", "%d%s" % (len(crashes), "".join("\n    " + l for l in crashes[:20])))
+    line("Fatal Python error", text.count("Fatal Python error"))
+    for label, value in extra:
+        line(label, value)
+    for b in load.bad[:5]:
+        line("5xx sample", repr(b))
+    line("elapsed", "%.0f s" % (time.monotonic() - t0))
+    print("RESULT: %s" % ("PASS" if not failures else "FAIL: " + "; ".join(failures)))
+    return 0 if not failures else 1
 
 
 def rss_kb(pid):

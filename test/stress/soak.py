@@ -27,7 +27,6 @@ import argparse
 import os
 import pwd
 import re
-import signal
 import sys
 import threading
 import time
@@ -37,7 +36,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
 import harness  # noqa: E402
-from load import Load, rss_kb  # noqa: E402
+from load import Load, finish, parse_args, rss_kb  # noqa: E402
 
 VERSIONED = r'''
 from mod_python import apache
@@ -206,11 +205,7 @@ def main():
     ap.add_argument("--rss-slack", type=int, default=4096,
                     help="allowed child RSS growth (kB) from warm-up to the end")
     ap.add_argument("--mpm", default="event")
-    ap.add_argument("--module", help="mod_python.so to load (default: the harness's)")
-    args = ap.parse_args()
-    signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
-    if args.module:
-        harness.MP_MODULE = os.path.abspath(args.module)
+    args = parse_args(ap)
 
     t0 = time.monotonic()
     failures = []
@@ -300,20 +295,13 @@ def main():
     print("sessions created:      %d; wrong session answers %d%s"
           % (checks.sessions, len(checks.session_bad),
              "".join("\n    %r" % (b,) for b in checks.session_bad[:10])))
-    print("crash lines:           %d%s" % (len(crashes),
-                                          "".join("\n    " + l for l in crashes[:20])))
-    print("Fatal Python error:    %d" % text.count("Fatal Python error"))
     print("child RSS (kB):        %s" % "; ".join(
         "t=%ss %s" % (t, " ".join("%d:%s" % kv for kv in r.items())) for t, r in samples))
     if warm is not None:
         print("child RSS warm->end:   %s" % ", ".join(
             "pid %d %s -> %s kB (%+d)" % (p, warm[1][p], final.get(p), g)
             for p, g in growth.items()))
-    for b in load.bad[:5]:
-        print("5xx sample: %r" % (b,))
-    print("elapsed:               %.0f s" % (time.monotonic() - t0))
-    print("RESULT: %s" % ("PASS" if not failures else "FAIL: " + "; ".join(failures)))
-    return 0 if not failures else 1
+    return finish(22, text, crashes, load, t0, failures)
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
 import harness  # noqa: E402
-from load import Load, rss_kb  # noqa: E402
+from load import Load, finish, parse_args, rss_kb  # noqa: E402
 
 HANDLERS = r'''
 import os
@@ -158,12 +158,7 @@ def main():
                     help="allowed parent RSS growth (kB) from warm to end")
     ap.add_argument("--budget", type=float, default=5400.0,
                     help="seconds for the whole run")
-    ap.add_argument("--module", help="mod_python.so to load (default: the harness's)")
-    args = ap.parse_args()
-    # SIGTERM ends the run through SystemExit, so the harness stops httpd
-    signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
-    if args.module:
-        harness.MP_MODULE = os.path.abspath(args.module)
+    args = parse_args(ap)
 
     t0 = time.monotonic()
     deadline = t0 + args.budget
@@ -290,16 +285,9 @@ def main():
                         ", ".join("cycle %d: %s kB" % s for s in start_rss)))
     print("answers in total:         %s; connection errors %s"
           % (stats["status"], stats["conn_errors"]))
-    print("crash lines:              %d%s" % (len(crashes), "".join(
-        "\n    " + l for l in crashes[:20])))
-    print("Fatal Python error:       %d" % text.count("Fatal Python error"))
-    print("children SIGKILLed:       %d (slow exits, SIGTERM re-sent after 3 s: %d)"
-          % (len(hung), slow))
-    for b in load.bad[:5]:
-        print("5xx sample: %r" % (b,))
-    print("elapsed:                  %.0f s" % (time.monotonic() - t0))
-    print("RESULT: %s" % ("PASS" if not failures else "FAIL: " + "; ".join(failures)))
-    return 0 if not failures else 1
+    return finish(25, text, crashes, load, t0, failures, [
+        ("children SIGKILLed", "%d (slow exits, SIGTERM re-sent after 3 s: %d)"
+         % (len(hung), slow))])
 
 
 if __name__ == "__main__":
