@@ -89,7 +89,6 @@ MaxSpareThreads 128
 MaxConnectionsPerChild 0
 """
 
-SESSION_EVERY = 4        # one request in this many goes to /s
 NEW_SESSION_EVERY = 50   # session requests per session
 
 
@@ -98,7 +97,8 @@ def log(msg):
 
 
 class Checks:
-    def __init__(self):
+    def __init__(self, session_every):
+        self.session_every = session_every
         self.lock = threading.Lock()
         self.back_conn = []      # (worker, previous, seen) on one connection
         self.back_worker = []    # across a worker's successive connections
@@ -108,7 +108,7 @@ class Checks:
 
     def next_request(self, w):
         w["n"] = w.get("n", 0) + 1
-        if w["n"] % SESSION_EVERY == 0:
+        if self.session_every and w["n"] % self.session_every == 0:
             w["path"] = "/s"
             hdrs = {"Cookie": "pysid=" + w["sid"]} if w.get("sid") else {}
             return "GET", "/s", hdrs
@@ -199,7 +199,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--minutes", type=float, default=10.0)
     ap.add_argument("--conns", type=int, default=64)
-    ap.add_argument("--rewrite-ms", type=float, default=100.0)
+    ap.add_argument("--rewrite-ms", type=float, default=100.0,
+                    help="rewrite period of the handler module (0: never)")
+    ap.add_argument("--session-every", type=int, default=4,
+                    help="one request in this many uses the session (0: none)")
     ap.add_argument("--warmup", type=float, default=120.0,
                     help="seconds of load before the reference RSS is taken")
     ap.add_argument("--rss-slack", type=int, default=4096,
@@ -219,12 +222,13 @@ def main():
     srv.start()
     log("httpd %s on port %d, root %s, module %s"
         % (args.mpm, srv.port, srv.root, harness.MP_MODULE))
-    checks = Checks()
+    checks = Checks(args.session_every)
     writer = Writer(srv, args.rewrite_ms / 1000.0)
     end = time.monotonic() + args.minutes * 60
     load = Load(srv.port, args.conns, checks.next_request, checks.check,
                 deadline=end).start()
-    writer.start()
+    if args.rewrite_ms > 0:
+        writer.start()
     samples = [(0, child_rss(srv))]
     warm = None
     next_sample = time.monotonic() + 30
@@ -242,7 +246,8 @@ def main():
                 % (t, writer.version, st["status"], st["conn_errors"], rss))
     load.stop()
     writer.halt.set()
-    writer.join()
+    if writer.is_alive():
+        writer.join()
     final = child_rss(srv)
     samples.append(("end", final))
     r = srv.get("/v")
