@@ -1,4 +1,4 @@
-/* mp_request.h - the mp_request object (python-api.md §4). */
+/* mp_request.h - the mp_request object (mod_python 3.5 manual: "Request Object"). */
 #ifndef MP_REQUEST_H
 #define MP_REQUEST_H
 
@@ -29,6 +29,8 @@ typedef struct {
     apr_bucket_brigade *bb_in;      /* body read brigade (r->pool) */
     int body_eof;                   /* end of the request body seen */
     int io_busy;                    /* a body read is waiting without the GIL */
+    int body_error;                 /* status of a failed body read (raised again) */
+    const char *body_why;           /* its reason (static string) */
     apr_table_t *options_src;       /* table `options` was made from */
 } mp_request;
 
@@ -65,7 +67,7 @@ static inline request_rec *mp_request_rec(mp_request *self)
 void mp_request_io_free(mp_request *self);
 
 /* request_wsgi.c: req.build_wsgi_env() and req.wsgi_start_response()
- * (stdlib.md §7), listed in mp_request_other_methods. */
+ * (PEP 3333; mod_python.wsgi), listed in mp_request_other_methods. */
 PyObject *mp_request_build_wsgi_env(PyObject *self, PyObject *unused);
 PyObject *mp_request_wsgi_start_response(PyObject *self, PyObject *args, PyObject *kw);
 

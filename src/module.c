@@ -1,5 +1,6 @@
 /*
- * module.c - the built-in `_apache` module (python-api.md §1.1, §3).
+ * module.c - the built-in `_apache` module (mod_python 3.5 manual: "apache - Access
+ * to Apache Internals").
  *
  * PEP 489 multi-phase init: every (sub-)interpreter gets its own module
  * object with its own SERVER_RETURN class in the module state.  The object
@@ -13,6 +14,7 @@
 #include "mp_log.h"
 #include "mp_util.h"
 #include "mp_mutex.h"
+#include "mp_sessdir.h"
 #include "mp_reload.h"
 #include "mp_table.h"
 #include "mp_hlist.h"
@@ -156,6 +158,18 @@ static PyObject *mod_server_root(PyObject *self, PyObject *noargs)
     return mp_str(ap_server_root);
 }
 
+/* The default directory of the disk session stores (sessdir.c), or None. */
+static PyObject *mod_session_directory(PyObject *self, PyObject *noargs)
+{
+    const char *dir = mp_sessdir_path();
+
+    (void)self;
+    (void)noargs;
+    if (dir == NULL)
+        Py_RETURN_NONE;
+    return mp_str(dir);
+}
+
 static PyObject *mod_mpm_query(PyObject *self, PyObject *code)
 {
     long query;
@@ -248,7 +262,7 @@ static PyObject *mod_register_cleanup(PyObject *self, PyObject *args, PyObject *
 }
 
 /* ------------------------------------------------------------------ */
-/* Global mutexes (python-api.md §3.3)                                 */
+/* Global mutexes (_global_lock & co., used by Session)              */
 
 /* FNV-1a over the key's bytes: the same in every process of a server run
  * (Python's own str hash is randomised per process). */
@@ -382,7 +396,7 @@ static PyObject *mod_mutex_count(PyObject *self, PyObject *noargs)
 }
 
 /* ------------------------------------------------------------------ */
-/* Reload bindings for the importer (architecture.md §3.3)             */
+/* Reload bindings for the importer (README: PythonAutoReload)        */
 
 static mp_watch *current_watch(void)
 {
@@ -557,6 +571,8 @@ static PyMethodDef mp_module_methods[] = {
     KW_METH("_global_trylock", mod_global_trylock,
             "_global_trylock(server, key, index=-1) -> bool"),
     {"_mutex_count", mod_mutex_count, METH_NOARGS, "number of global mutexes"},
+    {"_session_directory", mod_session_directory, METH_NOARGS,
+     "default directory of FileSession/DbmSession, or None"},
     {"_watch", mod_watch, METH_VARARGS, "watch a module file for autoreload"},
     {"_reload_poll", mod_reload_poll, METH_NOARGS, "anything changed?"},
     {"_reload_take", mod_reload_take, METH_NOARGS, "-> (gen, [(path, gone), ...])"},
@@ -608,6 +624,53 @@ static int add_types(PyObject *m)
     return 0;
 }
 
+/* RequestBodyError.__str__: the reason req.read() gave, else the status. */
+static PyObject *body_error_str(PyObject *unused, PyObject *self)
+{
+    PyObject *why = PyObject_GetAttrString(self, "strerror"), *args;
+
+    (void)unused;
+    if (why != NULL && PyUnicode_Check(why))
+        return why;
+    Py_XDECREF(why);
+    PyErr_Clear();
+    args = PyObject_GetAttrString(self, "args");
+    why = args ? PyObject_Str(args) : NULL;
+    Py_XDECREF(args);
+    return why;
+}
+
+static PyMethodDef body_error_str_def = {"__str__", body_error_str, METH_O, NULL};
+
+/* _apache.RequestBodyError(status): what req.read() raises when the body
+ * cannot be read -- a SERVER_RETURN (uncaught, the client gets status) that
+ * is also an OSError (3.5 raised IOError; code catching it keeps working). */
+static int add_body_error(PyObject *m, PyObject *server_return)
+{
+    PyObject *bases, *dict, *fn, *meth = NULL, *cls = NULL;
+    int rc = -1;
+
+    bases = PyTuple_Pack(2, server_return, PyExc_OSError);
+    dict = PyDict_New();
+    fn = PyCFunction_New(&body_error_str_def, NULL);
+    if (fn != NULL)
+        meth = PyInstanceMethod_New(fn);
+    if (bases != NULL && dict != NULL && meth != NULL
+        && PyDict_SetItemString(dict, "__str__", meth) == 0)
+        cls = PyErr_NewExceptionWithDoc("_apache.RequestBodyError",
+                                        "The request body could not be read; args[0] is "
+                                        "the HTTP status httpd maps the failure to.",
+                                        bases, dict);
+    if (cls != NULL)
+        rc = PyModule_AddObjectRef(m, "RequestBodyError", cls);
+    Py_XDECREF(cls);
+    Py_XDECREF(meth);
+    Py_XDECREF(fn);
+    Py_XDECREF(dict);
+    Py_XDECREF(bases);
+    return rc;
+}
+
 static int mp_module_exec(PyObject *m)
 {
     mp_module_state *st = module_state(m);
@@ -617,7 +680,8 @@ static int mp_module_exec(PyObject *m)
     st->server_return = PyErr_NewException("_apache.SERVER_RETURN", PyExc_Exception, NULL);
     if (st->server_return == NULL)
         return -1;
-    if (PyModule_AddObjectRef(m, "SERVER_RETURN", st->server_return) < 0)
+    if (PyModule_AddObjectRef(m, "SERVER_RETURN", st->server_return) < 0
+        || add_body_error(m, st->server_return) < 0)
         return -1;
     return mp_module_add_constants(m);
 }

@@ -498,9 +498,6 @@ def stat(fname, wanted):
 class CallBack:
     """The object the C module calls into, one per interpreter."""
 
-    class HStack:                       # legacy, unused
-        pass
-
     def HandlerDispatch(self, req):
         config = req.get_config()
         debug, autoreload, pdb_on = _flags(config)
