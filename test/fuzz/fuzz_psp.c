@@ -1,6 +1,6 @@
 /*
  * fuzz_psp.c - libFuzzer target for the PSP translator (src/psp_parser.c,
- * flex) and its Python face (src/psp.c: _psp.parsestring / _psp.parse).
+ * flex) and its Python face (src/psp.c: _psp.parsestring).
  *
  * Every input is translated three ways: mp_psp_translate() with includes
  * resolved in a scratch directory (holding a plain page, a page including
@@ -14,8 +14,11 @@
  */
 #include "mp_common.h"
 #include "mp_psp.h"
+#include "mp_psp_parser.h"
 #include "fuzz_common.h"
 
+#include <errno.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char incdir[64];
@@ -75,6 +78,39 @@ static void setup(void)
         abort();
 }
 
+/* The file reader handed to the scanner for includes (psp.c has its own,
+ * static, used through _psp below). */
+static int read_whole(const char *path, char **data, size_t *len)
+{
+    struct stat st;
+    FILE *f;
+    char *buf;
+    long n;
+
+    if (stat(path, &st) != 0)
+        return errno;
+    if (!S_ISREG(st.st_mode))
+        return EISDIR;
+    f = fopen(path, "rb");
+    if (f == NULL)
+        return errno ? errno : ENOENT;
+    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0
+        || (buf = malloc((size_t)n + 1)) == NULL) {
+        fclose(f);
+        return EIO;
+    }
+    if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        fclose(f);
+        return EIO;
+    }
+    fclose(f);
+    buf[n] = '\0';
+    *data = buf;
+    *len = (size_t)n;
+    return 0;
+}
+
 static int has_code(const uint8_t *d, size_t n)
 {
     size_t i;
@@ -126,13 +162,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (psp_mod == NULL)
         setup();
-    mp_psp_translate((const char *)data, size, incdir, &res);
+    mp_psp_translate((const char *)data, size, incdir, read_whole, &res);
     /* OK: NUL-terminated code (no buffer at all only for nothing) */
     if (res.status == MP_PSP_OK && (res.code.data == NULL ? res.code.len != 0
                                     : res.code.data[res.code.len] != '\0'))
         abort();
     mp_psp_result_free(&res);
-    mp_psp_translate((const char *)data, size, NULL, &res);
+    mp_psp_translate((const char *)data, size, NULL, read_whole, &res);
     mp_psp_result_free(&res);
     via_python(data, size);
     return 0;
