@@ -68,16 +68,19 @@ MODULES_DIR = os.environ.get("MP_MODULES_DIR", "/usr/lib/apache2/modules")
 MP_MODULE = os.environ.get("MP_MODULE", str(REPO / "mod_python.so"))
 PYLIB_SRC = REPO / "lib" / "python" / "mod_python"
 EXTRA_ENV = dict(w.split("=", 1) for w in shlex.split(os.environ.get("MP_TEST_ENV", "")))
-# Under AddressSanitizer freed memory sits in a quarantine (256 MiB) and
-# every allocation carries shadow memory: RSS figures mean nothing there.
-SANITIZED = "ASAN_OPTIONS" in EXTRA_ENV
-NO_RSS_UNDER_ASAN = "RSS is meaningless under AddressSanitizer (quarantine, shadow memory)"
 
 WRAP = shlex.split(os.environ.get("MP_TEST_WRAP", ""))
-_SCALE = float(os.environ.get("MP_TEST_TIMEOUT_SCALE", "1"))
-START_TIMEOUT = 20.0 * _SCALE
-STOP_TIMEOUT = 20.0 * _SCALE
-REQUEST_TIMEOUT = 30.0 * _SCALE
+# Every timeout, also one a test passes to request(), is multiplied by this.
+TIMEOUT_SCALE = float(os.environ.get("MP_TEST_TIMEOUT_SCALE", "1"))
+START_TIMEOUT = 20.0 * TIMEOUT_SCALE
+STOP_TIMEOUT = 20.0 * TIMEOUT_SCALE
+REQUEST_TIMEOUT = 30.0
+
+# Under AddressSanitizer freed memory sits in a quarantine (256 MiB) and
+# every allocation carries shadow memory; under valgrind (WRAP) the process
+# is valgrind's: RSS figures mean nothing there.
+SANITIZED = "ASAN_OPTIONS" in EXTRA_ENV or bool(WRAP)
+NO_RSS_UNDER_ASAN = "RSS is meaningless under ASan or valgrind"
 
 CRASH_MARKERS = (
     "exit signal",
@@ -587,7 +590,8 @@ KeepAlive On
                 timeout=REQUEST_TIMEOUT, host="127.0.0.1"):
         hdrs = {"Connection": "close"}
         hdrs.update(headers or {})
-        conn = http.client.HTTPConnection(host, port or self.port, timeout=timeout)
+        conn = http.client.HTTPConnection(host, port or self.port,
+                                          timeout=timeout * TIMEOUT_SCALE)
         try:
             conn.request(method, path, body=body, headers=hdrs)
             resp = conn.getresponse()
