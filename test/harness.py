@@ -72,9 +72,12 @@ EXTRA_ENV = dict(w.split("=", 1) for w in shlex.split(os.environ.get("MP_TEST_EN
 WRAP = shlex.split(os.environ.get("MP_TEST_WRAP", ""))
 # Every timeout, also one a test passes to request(), is multiplied by this.
 TIMEOUT_SCALE = float(os.environ.get("MP_TEST_TIMEOUT_SCALE", "1"))
-START_TIMEOUT = 20.0 * TIMEOUT_SCALE
-STOP_TIMEOUT = 20.0 * TIMEOUT_SCALE
-REQUEST_TIMEOUT = 30.0
+# Generous bounds: the tests run on machines loaded by other builds and
+# servers; a bound is only reached when something is really wrong.
+START_TIMEOUT = 60.0 * TIMEOUT_SCALE
+STOP_TIMEOUT = 30.0 * TIMEOUT_SCALE
+REQUEST_TIMEOUT = 60.0
+LOG_TIMEOUT = 60.0 * TIMEOUT_SCALE
 
 # Under AddressSanitizer freed memory sits in a quarantine (256 MiB) and
 # every allocation carries shadow memory; under valgrind (WRAP) the process
@@ -235,6 +238,26 @@ def _free_ports(n):
         for s in socks:
             s.close()
     return ports
+
+
+def wait_get(port, path="/", timeout=30.0):
+    """GET http://127.0.0.1:port/path from a server that may still be
+    starting: (status, text), retrying connection errors until timeout."""
+    import urllib.error
+    import urllib.request
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path),
+                                        timeout=10) as r:
+                return r.status, r.read().decode("utf-8", "replace")
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode("utf-8", "replace")
+        except OSError as e:
+            last = e
+            time.sleep(0.1)
+    raise AssertionError("server on port %d did not answer: %r" % (port, last))
 
 
 class CaseInsensitiveDict(dict):
@@ -531,8 +554,11 @@ KeepAlive On
         except OSError:
             return False
 
-    def stop(self):
-        """Stop httpd (idempotent). Kills leftovers with SIGKILL after a timeout."""
+    def stop(self, graceful=False):
+        """Stop httpd (idempotent). Kills leftovers with SIGKILL after a timeout.
+        graceful: `-k graceful-stop`, the children end on their own however
+        long that takes on a loaded machine (`-k stop` has httpd kill a child
+        that is not gone after some seconds, e.g. before its exit cleanups ran)."""
         if not self.running:
             return
         pid = self.pid()
@@ -540,15 +566,15 @@ KeepAlive On
         if pid:
             pids.add(pid)
         try:
-            self._ctl("-k", "stop", timeout=STOP_TIMEOUT)
+            self._ctl("-k", "graceful-stop" if graceful else "stop", timeout=STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
             pass
-        if pid and self._alive(pid):
+        if not graceful and pid and self._alive(pid):
             try:
                 os.kill(pid, signal.SIGTERM)     # in case -k stop could not
             except OSError:
                 pass
-        deadline = time.monotonic() + STOP_TIMEOUT
+        deadline = time.monotonic() + STOP_TIMEOUT * (4 if graceful else 1)
         while time.monotonic() < deadline and any(self._alive(p) for p in pids):
             time.sleep(0.1)
         pids |= set(self._our_pids())
@@ -572,13 +598,17 @@ KeepAlive On
     def graceful(self, timeout=START_TIMEOUT):
         """Graceful restart; waits until the server answers again."""
         self._write_conf()
+        mark = self.log_mark()
         p = self._ctl("-k", "graceful")
         if p.returncode != 0:
             raise HttpdError("graceful failed (rc=%d): %s\n--- error_log ---\n%s"
                              % (p.returncode, p.stdout.decode("utf-8", "replace"),
                                 self.error_log()))
-        # Give the parent a moment to process SIGUSR1 before polling.
-        time.sleep(0.5)
+        # The parent has re-read the configuration when it says it resumes
+        # (AH00489); a fixed pause could end before it processed SIGUSR1.
+        if not self.wait_log("resuming normal operations", timeout=timeout, mark=mark):
+            raise HttpdError("graceful: httpd did not resume within %ss\n--- error_log ---\n%s"
+                             % (timeout, self.log_since(mark)))
         self._wait_answering(timeout)
 
     def restart(self):
@@ -600,6 +630,24 @@ KeepAlive On
                             CaseInsensitiveDict(resp.getheaders()), data)
         finally:
             conn.close()
+
+    def raw(self, data, port=None, half_close=False, timeout=REQUEST_TIMEOUT):
+        """Send raw bytes (half-closing after them when half_close), return
+        everything the server answers until it closes the connection."""
+        with socket.create_connection(("127.0.0.1", port or self.port), timeout=timeout) as s:
+            s.sendall(data)
+            if half_close:
+                s.shutdown(socket.SHUT_WR)
+            out = b""
+            while True:
+                try:
+                    chunk = s.recv(65536)
+                except ConnectionResetError:
+                    break
+                if not chunk:
+                    return out
+                out += chunk
+        return out
 
     def get(self, path, headers=None, port=None, **kw):
         return self.request("GET", path, headers=headers, port=port, **kw)
@@ -642,7 +690,7 @@ KeepAlive On
     def log_contains(self, text):
         return text in self.error_log()
 
-    def wait_log(self, text, timeout=10.0, mark=0):
+    def wait_log(self, text, timeout=LOG_TIMEOUT, mark=0):
         """Wait until text appears in the error log (after mark; log and
         cleanup handlers run after the response is sent). Returns True/False."""
         deadline = time.monotonic() + timeout

@@ -1,7 +1,9 @@
 /*
  * fuzz_hline.c - libFuzzer target for the handler-line grammar and the
  * directory bookkeeping of src/config.c (directives handled in httpd's
- * configuration pass, looked up per request).
+ * configuration pass, looked up per request), with the directive checks of
+ * src/config_check.c (handler names, PythonOption values, the PythonPath
+ * expression scanner).
  *
  * Input: byte 0 picks the directive, byte 1 the enclosing section, the
  * rest is "section args\ndirective args\nfilename".  The directive is
@@ -43,7 +45,7 @@ static const char *apply(cmd_parms *cmd, mp_dir_cfg *dc, int which, int phase,
     const char *w1, *w2, *rest = args;
 
     cmd->cmd = &crec;
-    switch (which % 5) {
+    switch (which % 7) {
     case 0:
         crec.name = mp_phase_names[phase];
         return mp_cmd_handler(cmd, dc, args);
@@ -59,10 +61,18 @@ static const char *apply(cmd_parms *cmd, mp_dir_cfg *dc, int which, int phase,
     case 3:
         crec.name = "PythonConnectionHandler";
         return mp_cmd_connection_handler(cmd, dc, args);
-    default:
+    case 4:
         crec.name = "PythonOption";
         w1 = ap_getword_conf(cmd->pool, &rest);
         return mp_cmd_option(cmd, dc, w1, *rest ? rest : NULL);
+    case 5:                               /* the expression checker */
+        crec.name = "PythonPath";
+        return mp_cmd_path(cmd, dc, args);
+    default:
+        crec.name = "PythonImport";
+        w1 = ap_getword_conf(cmd->pool, &rest);
+        w2 = ap_getword_conf(cmd->pool, &rest);
+        return mp_cmd_import(cmd, dc, w1, w2);
     }
 }
 

@@ -624,8 +624,10 @@ class CallBack:
             _current.req = prev
         return OK
 
-    def ImportDispatch(self, name):
-        config = main_server.get_config()
+    def ImportDispatch(self, name, server=None):
+        """PythonImport: with the PythonPath of the server (virtual host)
+        whose configuration holds the directive."""
+        config = (server or main_server).get_config()
         debug = config.get("PythonDebug") == "1"
         _apply_path(config)
         module_name, _, func = name.partition("::")
