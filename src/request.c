@@ -484,45 +484,82 @@ static PyObject *get_request_rec(PyObject *o, void *closure)
     return r ? PyCapsule_New(r, NULL, NULL) : NULL;
 }
 
-#define RO(n) {.name = #n, .get = member_get, .set = NULL, .doc = NULL, .closure = &m_##n}
-#define RW(n) {.name = #n, .get = member_get, .set = member_set, .doc = NULL, .closure = &m_##n}
-#define TBL(n) {.name = #n, .get = get_table, .set = NULL, .doc = NULL, .closure = &t_##n}
-#define REL(n) {.name = #n, .get = get_related, .set = NULL, .doc = NULL, \
-                .closure = (void *)offsetof(request_rec, n)}
-#define CTX(n) {.name = #n, .get = get_context, .set = NULL, .doc = NULL, \
-                .closure = (void *)offsetof(mp_request, n)}
-#define FN(n, g, s) {.name = n, .get = g, .set = s, .doc = NULL, .closure = NULL}
+/* The docs are what help(req) shows (docs/api/request.rst has the long form). */
+#define RO(n, d) {.name = #n, .get = member_get, .set = NULL, .doc = d, .closure = &m_##n}
+#define RW(n, d) {.name = #n, .get = member_get, .set = member_set, .doc = d, .closure = &m_##n}
+#define TBL(n, d) {.name = #n, .get = get_table, .set = NULL, .doc = d, .closure = &t_##n}
+#define REL(n, d) {.name = #n, .get = get_related, .set = NULL, .doc = d, \
+                   .closure = (void *)offsetof(request_rec, n)}
+#define CTX(n, d) {.name = #n, .get = get_context, .set = NULL, .doc = d, \
+                   .closure = (void *)offsetof(mp_request, n)}
+#define FN(n, g, s, d) {.name = n, .get = g, .set = s, .doc = d, .closure = NULL}
 
 static PyGetSetDef req_getset[] = {
-    FN("connection", get_connection, NULL),
-    FN("server", get_server, NULL),
-    REL(next), REL(prev), REL(main),
-    RO(the_request), RW(assbackwards), RW(proxyreq), RO(header_only),
-    RO(protocol), RO(proto_num), RO(hostname), RO(request_time),
-    RW(status_line), RW(status), RO(method), RO(method_number),
-    RO(allowed), RO(allowed_xmethods),
-    FN("allowed_methods", get_allowed_methods, NULL),
-    RO(sent_bodyct), RO(bytes_sent), RO(mtime), RW(chunked), RO(range),
-    RO(clength), RO(remaining), RO(read_length), RO(read_body),
-    RO(read_chunked), RO(expecting_100),
-    FN("content_type", get_content_type, set_content_type),
-    RW(handler), RO(content_encoding), RO(content_languages),
-    RO(vlist_validator), RW(user), RW(ap_auth_type), RW(no_cache),
-    RW(no_local_copy), RO(unparsed_uri), RW(uri), RW(filename),
-    RW(canonical_filename), RW(path_info), RW(args),
-    FN("finfo", get_finfo, set_finfo),
-    FN("parsed_uri", get_parsed_uri, NULL),
-    RW(used_path_info), RO(eos_sent),
-    TBL(headers_in), TBL(headers_out), TBL(err_headers_out),
-    TBL(subprocess_env), TBL(notes),
-    CTX(phase), CTX(hlist), CTX(extension),
-    FN("interpreter", get_interpreter, NULL),
-    FN("_content_type_set", get_content_type_set, NULL),
-    FN("_bytes_queued", get_bytes_queued, NULL),
-    FN("_request_rec", get_request_rec, NULL),
-    FN("useragent_addr", get_useragent_addr, NULL),
-    RO(useragent_ip),
-    FN("__dict__", PyObject_GenericGetDict, PyObject_GenericSetDict),
+    FN("connection", get_connection, NULL, "the connection (mp_conn)"),
+    FN("server", get_server, NULL, "the virtual host serving the request (mp_server)"),
+    REL(next, "request this one was internally redirected to, or None"),
+    REL(prev, "request this one was internally redirected from, or None"),
+    REL(main, "main request of a sub-request, or None"),
+    RO(the_request, "first line of the request"),
+    RW(assbackwards, "true for an HTTP/0.9 request (no headers sent)"),
+    RW(proxyreq, "PROXYREQ_* constant"),
+    RO(header_only, "true for HEAD requests"),
+    RO(protocol, "protocol string, e.g. 'HTTP/1.1'"),
+    RO(proto_num, "protocol number, e.g. 1001 for HTTP/1.1"),
+    RO(hostname, "host name the client asked for"),
+    RO(request_time, "start of the request, seconds since the epoch"),
+    RW(status_line, "full status line, e.g. '200 OK'"),
+    RW(status, "HTTP status of the response"),
+    RO(method, "request method, e.g. 'GET'"),
+    RO(method_number, "request method as an M_* constant"),
+    RO(allowed, "bit mask of allowed methods (1 << M_*)"),
+    RO(allowed_xmethods, "allowed extension methods (tuple)"),
+    FN("allowed_methods", get_allowed_methods, NULL, "allowed methods (tuple of names)"),
+    RO(sent_bodyct, "true once the response body has started"),
+    RO(bytes_sent, "body bytes sent so far"),
+    RO(mtime, "modification time used for Last-Modified"),
+    RW(chunked, "true when the response is sent chunked"),
+    RO(range, "the Range header"),
+    RO(clength, "Content-Length of the response set so far"),
+    RO(remaining, "request body bytes not read yet"),
+    RO(read_length, "request body bytes read so far"),
+    RO(read_body, "body policy, REQUEST_* constant"),
+    RO(read_chunked, "true when the request body is chunked"),
+    RO(expecting_100, "true when the client sent Expect: 100-continue"),
+    FN("content_type", get_content_type, set_content_type, "Content-Type of the response"),
+    RW(handler, "name of the content handler, e.g. 'mod_python'"),
+    RO(content_encoding, "Content-Encoding of the response"),
+    RO(content_languages, "languages of the response (tuple)"),
+    RO(vlist_validator, "validator of a content variant"),
+    RW(user, "authenticated user name"),
+    RW(ap_auth_type, "authentication scheme used"),
+    RW(no_cache, "true to forbid caching of the response"),
+    RW(no_local_copy, "true to never answer 304"),
+    RO(unparsed_uri, "URI as sent by the client"),
+    RW(uri, "path part of the URI"),
+    RW(filename, "file the URI maps to"),
+    RW(canonical_filename, "canonical form of filename"),
+    RW(path_info, "path after the file name"),
+    RW(args, "query string, or None"),
+    FN("finfo", get_finfo, set_finfo, "file information of filename (mp_finfo)"),
+    FN("parsed_uri", get_parsed_uri, NULL, "URI as a tuple indexed by the URI_* constants"),
+    RW(used_path_info, "AP_REQ_*_PATH_INFO: whether path_info is accepted"),
+    RO(eos_sent, "true once the end of the response was sent"),
+    TBL(headers_in, "request headers (mp_table)"),
+    TBL(headers_out, "response headers (mp_table), not sent with errors"),
+    TBL(err_headers_out, "response headers (mp_table) sent with errors too"),
+    TBL(subprocess_env, "environment variables (mp_table)"),
+    TBL(notes, "notes shared between modules and phases (mp_table)"),
+    CTX(phase, "running phase, e.g. 'PythonHandler'"),
+    CTX(hlist, "handler list of the running phase (mp_hlist)"),
+    CTX(extension, "extension matched by a '| .ext' handler list, or None"),
+    FN("interpreter", get_interpreter, NULL, "name of the interpreter running the handler"),
+    FN("_content_type_set", get_content_type_set, NULL, "1 once content_type was set"),
+    FN("_bytes_queued", get_bytes_queued, NULL, "body bytes written but not yet flushed"),
+    FN("_request_rec", get_request_rec, NULL, "raw request_rec pointer (capsule)"),
+    FN("useragent_addr", get_useragent_addr, NULL, "(ip, port) of the client as httpd sees it"),
+    RO(useragent_ip, "client IP address as httpd sees it"),
+    FN("__dict__", PyObject_GenericGetDict, PyObject_GenericSetDict, "attributes set by handlers"),
     {NULL, NULL, NULL, NULL, NULL}
 };
 
