@@ -118,7 +118,7 @@ static int interp_init(mp_interp *ip, void *baton)
 
 mp_interp *mp_dispatch_interp(const char *name, server_rec *s)
 {
-    mp_interp *ip = mp_interp_get(name, interp_init, NULL, s);
+    mp_interp *ip = mp_interp_get(name, interp_init, s, s);   /* baton: log to s */
 
     if (ip == NULL)
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
@@ -473,7 +473,7 @@ static void run_imports(server_rec *s)
             if (ip == NULL)
                 continue;
             mp_interp_enter(ip, &tok);
-            /* the virtual host's own PythonPath (its server object) */
+            /* the virtual host's own PythonPath and error log (its server) */
             srv = mp_server_new(vs);
             res = srv ? PyObject_CallFunction(ip->m_import, "sO", imp->module, srv) : NULL;
             Py_XDECREF(srv);
