@@ -32,6 +32,12 @@ typedef struct {
     int ending;                       /* request pool cleanup is running */
 } mp_reqstate;
 
+/* The state of r, NULL if none (nothing of ours ran for r yet). */
+static inline mp_reqstate *mp_reqstate_peek(request_rec *r)
+{
+    return ap_get_module_config(r->request_config, &python_module);
+}
+
 /* The state of r (NULL if none and !create). */
 mp_reqstate *mp_reqstate_get(request_rec *r, int create);
 
@@ -47,6 +53,20 @@ void mp_reqstate_attach(request_rec *r, mp_interp *ip, PyObject *obj, mp_detach_
  * released: dispatch.c runs PythonCleanupHandler here. */
 typedef void (*mp_request_end_fn)(request_rec *r, mp_reqstate *rs);
 void mp_reqstate_set_end_hook(mp_request_end_fn fn);
+
+/* The dispatch running on this thread (handler phase, filter, SSI
+ * element, connection handler): its flags (MP_DISPATCH_* of mp_dispatch.h)
+ * for apache.import_module()'s defaults.  Pushed and popped by dispatch.c
+ * around every call into Python (nesting: a filter inside req.write()). */
+typedef struct mp_current mp_current;
+struct mp_current {
+    int flags;
+    mp_current *prev;
+};
+void mp_current_push(mp_current *cur, int flags);
+void mp_current_pop(mp_current *cur);
+/* Flags of the innermost dispatch of this thread; -1 when none runs. */
+int mp_current_flags(void);
 
 /* The outermost request of r's chain (main / prev), for once-per-request flags. */
 request_rec *mp_request_root(request_rec *r);

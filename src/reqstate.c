@@ -10,6 +10,7 @@
 #include "mp_reqstate.h"
 
 static mp_request_end_fn end_hook;
+static _Thread_local mp_current *current;
 
 void mp_reqstate_set_end_hook(mp_request_end_fn fn)
 {
@@ -77,6 +78,23 @@ void mp_reqstate_attach(request_rec *r, mp_interp *ip, PyObject *obj, mp_detach_
         rs->cleanup_registered = 1;
         apr_pool_cleanup_register(r->pool, rs, request_end, apr_pool_cleanup_null);
     }
+}
+
+void mp_current_push(mp_current *cur, int flags)
+{
+    cur->flags = flags;
+    cur->prev = current;
+    current = cur;
+}
+
+void mp_current_pop(mp_current *cur)
+{
+    current = cur->prev;
+}
+
+int mp_current_flags(void)
+{
+    return current != NULL ? current->flags : -1;
 }
 
 request_rec *mp_request_root(request_rec *r)

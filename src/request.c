@@ -21,6 +21,7 @@
 #include "mp_conn.h"
 #include "mp_server.h"
 #include "mp_finfo.h"
+#include "mp_hlist.h"
 
 #include <limits.h>
 #include <stddef.h>
@@ -441,14 +442,52 @@ static PyObject *get_useragent_addr(PyObject *o, void *closure)
     return r ? mp_sockaddr_tuple(r->useragent_addr) : NULL;
 }
 
-/* closure: offset of a PyObject * field of mp_request (phase, hlist, extension) */
-static PyObject *get_context(PyObject *o, void *closure)
+static PyObject *get_phase(PyObject *o, void *closure)
 {
     mp_request *self = (mp_request *)o;
 
+    (void)closure;
     if (mp_request_rec(self) == NULL)
         return NULL;
-    return new_ref(*(PyObject **)((char *)self + (size_t)closure));
+    if (self->phase == NULL && self->phase_idx >= 0
+        && (self->phase = PyUnicode_InternFromString(mp_phase_names[self->phase_idx])) == NULL)
+        return NULL;
+    return new_ref(self->phase);
+}
+
+PyObject *mp_request_hlist(PyObject *req)
+{
+    mp_request *self = (mp_request *)req;
+    request_rec *r = self->r;
+
+    if (self->hlist == NULL && self->phase_idx >= 0 && self->list != NULL && r != NULL)
+        self->hlist = mp_hlist_new(r->pool, self->list);
+    return self->hlist;
+}
+
+static PyObject *get_hlist(PyObject *o, void *closure)
+{
+    mp_request *self = (mp_request *)o;
+
+    (void)closure;
+    if (mp_request_rec(self) == NULL)
+        return NULL;
+    if (mp_request_hlist(o) == NULL && PyErr_Occurred())
+        return NULL;
+    return new_ref(self->hlist);
+}
+
+static PyObject *get_extension(PyObject *o, void *closure)
+{
+    mp_request *self = (mp_request *)o;
+
+    (void)closure;
+    if (mp_request_rec(self) == NULL)
+        return NULL;
+    if (self->extension == NULL && self->ext != NULL
+        && (self->extension = mp_str(self->ext)) == NULL)
+        return NULL;
+    return new_ref(self->extension);
 }
 
 static PyObject *get_interpreter(PyObject *o, void *closure)
@@ -494,8 +533,6 @@ static PyObject *get_request_rec(PyObject *o, void *closure)
 #define TBL(n) {.name = #n, .get = get_table, .set = NULL, .doc = NULL, .closure = &t_##n}
 #define REL(n) {.name = #n, .get = get_related, .set = NULL, .doc = NULL, \
                 .closure = (void *)offsetof(request_rec, n)}
-#define CTX(n) {.name = #n, .get = get_context, .set = NULL, .doc = NULL, \
-                .closure = (void *)offsetof(mp_request, n)}
 #define FN(n, g, s) {.name = n, .get = g, .set = s, .doc = NULL, .closure = NULL}
 
 static PyGetSetDef req_getset[] = {
@@ -520,7 +557,9 @@ static PyGetSetDef req_getset[] = {
     RW(used_path_info), RO(eos_sent),
     TBL(headers_in), TBL(headers_out), TBL(err_headers_out),
     TBL(subprocess_env), TBL(notes),
-    CTX(phase), CTX(hlist), CTX(extension),
+    FN("phase", get_phase, NULL),
+    FN("hlist", get_hlist, NULL),
+    FN("extension", get_extension, NULL),
     FN("interpreter", get_interpreter, NULL),
     FN("_content_type_set", get_content_type_set, NULL),
     FN("_bytes_queued", get_bytes_queued, NULL),
@@ -598,6 +637,7 @@ static void clear_cached(mp_request *self)
     Py_CLEAR(self->config);
     Py_CLEAR(self->options);
     Py_CLEAR(self->finfo);
+    self->config_src = NULL;
     self->options_src = NULL;
 }
 
@@ -700,6 +740,7 @@ PyObject *mp_request_get(request_rec *r, mp_interp *ip)
     if (self == NULL)
         return NULL;
     memset((char *)self + sizeof(PyObject), 0, sizeof(mp_request) - sizeof(PyObject));
+    self->phase_idx = -1;
     self->r = r;
     self->ip = ip;
     PyObject_GC_Track((PyObject *)self);
@@ -707,18 +748,14 @@ PyObject *mp_request_get(request_rec *r, mp_interp *ip)
     return (PyObject *)self;
 }
 
-void mp_request_set_phase(PyObject *req, const char *phase, PyObject *hlist,
-                          const char *extension)
+void mp_request_set_phase(PyObject *req, int phase, mp_handler *list, const char *ext)
 {
     mp_request *self = (mp_request *)req;
-    PyObject *p = NULL, *e = NULL;
 
-    if (phase != NULL && (p = PyUnicode_FromString(phase)) == NULL)
-        PyErr_Clear();
-    if (extension != NULL && (e = mp_str(extension)) == NULL)
-        PyErr_Clear();
-    Py_XSETREF(self->phase, p);
-    Py_XSETREF(self->extension, e);
-    Py_XINCREF(hlist);
-    Py_XSETREF(self->hlist, hlist);
+    self->phase_idx = phase;
+    self->list = list;
+    self->ext = ext;
+    Py_CLEAR(self->phase);
+    Py_CLEAR(self->hlist);
+    Py_CLEAR(self->extension);
 }
