@@ -582,6 +582,39 @@ static PyObject *req_log_error(PyObject *o, PyObject *args, PyObject *kw)
     Py_RETURN_NONE;
 }
 
+static int copy_challenge(void *to, const char *key, const char *val)
+{
+    apr_table_add(to, key, val);
+    return 1;
+}
+
+/* req.lookup_file(path): what httpd's own rules say about serving path
+ * (ap_sub_req_lookup_file: Options FollowSymLinks/SymLinksIfOwnerMatch,
+ * <Directory>/<Files>, access, authentication, authorisation): OK, or the
+ * status the sub-request was refused with.  A 401's challenge is copied to
+ * err_headers_out so that raising it asks the client for credentials. */
+static PyObject *req_lookup_file(PyObject *o, PyObject *args)
+{
+    request_rec *r = mp_request_rec((mp_request *)o), *rr;
+    PyObject *b = NULL;
+    const char *path;
+    int status;
+
+    if (r == NULL || !PyArg_ParseTuple(args, "O&:lookup_file", PyUnicode_FSConverter, &b))
+        return NULL;
+    path = apr_pstrdup(r->pool, PyBytes_AS_STRING(b));
+    Py_DECREF(b);
+    MP_BEGIN_BLOCKING           /* runs the access hooks, Python ones included */
+    rr = ap_sub_req_lookup_file(path, r, NULL);
+    status = rr->status == HTTP_OK ? OK : rr->status;
+    if (status == HTTP_UNAUTHORIZED || status == HTTP_PROXY_AUTHENTICATION_REQUIRED)
+        apr_table_do(copy_challenge, r->err_headers_out, rr->err_headers_out,
+                     "WWW-Authenticate", "Proxy-Authenticate", NULL);
+    ap_destroy_sub_req(rr);
+    MP_END_BLOCKING
+    return PyLong_FromLong(status);
+}
+
 static PyObject *req_meets_conditions(PyObject *o, PyObject *unused)
 {
     request_rec *r = mp_request_rec((mp_request *)o);
@@ -758,6 +791,8 @@ PyMethodDef mp_request_other_methods[] = {
     {"internal_redirect", req_internal_redirect, METH_VARARGS, "internal_redirect(uri)"},
     {"is_https", req_is_https, METH_NOARGS, "1 if the connection is HTTPS"},
     {"log_error", METH_ARGS(req_log_error), "log_error(message[, level])"},
+    {"lookup_file", req_lookup_file, METH_VARARGS,
+     "lookup_file(path) -> OK or the status httpd's rules refuse path with"},
     {"meets_conditions", req_meets_conditions, METH_NOARGS, "ap_meets_conditions()"},
     {"register_cleanup", METH_ARGS(req_register_cleanup),
      "register_cleanup(callable[, data])"},

@@ -228,6 +228,21 @@ def t_cond(req):
     req.write("mtime=%r" % req.mtime)
     return apache.OK
 
+def t_lookup(req):
+    root = os.path.dirname(req.document_root())
+    out = {}
+    for name, path in (("same_dir", "mtest.py"),
+                       ("absolute", os.path.join(req.document_root(), "app", "mtest.py")),
+                       ("denied", os.path.join(root, "lib", "anything.py")),
+                       ("bytes", os.fsencode(os.path.join(root, "lib", "x.py")))):
+        out[name] = req.lookup_file(path)
+    try:
+        req.lookup_file("a\0b")
+        out["nul"] = "no error"
+    except ValueError:
+        out["nul"] = "ValueError"
+    return out
+
 def t_clen(req):
     req.set_content_length(5)
     c = req.clength
@@ -511,6 +526,12 @@ def test_conditional_request(srv):
     assert r.status == 304
     r = srv.get("/app/cond", headers={"If-Modified-Since": "Sat, 08 Sep 2001 00:00:00 GMT"})
     assert r.status == 200
+
+
+def test_lookup_file(srv):
+    d = getj(srv, "/app/lookup")
+    assert d == {"same_dir": 0, "absolute": 0, "denied": 403, "bytes": 403,
+                 "nul": "ValueError"}, srv.error_log()[-2000:]
 
 
 def test_set_content_length(srv):

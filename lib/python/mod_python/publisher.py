@@ -21,6 +21,12 @@ Differences from 3.5 (bugs fixed, see the spec README #11, #15):
   decorator wrapped (`__wrapped__`) are searched too, and attributes set on
   the function object itself (`f.__auth__ = ...`) are honoured when no body
   has the marker.
+* The module file is served under httpd's own rules: one the publisher
+  picks itself (`name` + `.py`, `index.py`) goes through a sub-request
+  (`req.lookup_file`: `Options FollowSymLinks`/`SymLinksIfOwnerMatch`,
+  access control), and a symbolic link's target must pass there too, so
+  `/d/link` is refused exactly when `/d/link.py` is (3.5 opened the file
+  past `Options None` and the target directory's `Require`).
 * Every class object (also those with a metaclass) and every module object
   is neither traversable nor publishable.
 * `bytes` results are written as they are (3.5 wrote their repr);
@@ -107,8 +113,48 @@ def _locate(req):
             raise apache.SERVER_RETURN(apache.HTTP_NOT_FOUND)
     if not func_path:
         func_path = "index"
-    req.filename = os.path.normpath(path)
+    path = os.path.normpath(path)
+    _check_served(req, path, path != os.path.normpath(req.filename))
+    req.filename = path
     return req.filename, func_path.replace("/", ".")
+
+
+def _link_target(path):
+    """None when path is not a symbolic link; else the file it ends at,
+    spelt through the nearest ancestor directory of path that contains it
+    (so that the <Directory> sections written for that spelling apply)."""
+    if not os.path.islink(path):
+        return None
+    real = os.path.realpath(path)
+    where = os.path.dirname(path)
+    while True:
+        prefix = os.path.join(os.path.realpath(where), "")
+        if real.startswith(prefix):
+            return os.path.join(where, real[len(prefix):])
+        parent = os.path.dirname(where)
+        if parent == where:
+            return real
+        where = parent
+
+
+def _check_served(req, path, chosen):
+    """Refuse a module file httpd would not serve.  A file the publisher
+    chose itself (name + ".py", index.py) goes through a sub-request
+    (req.lookup_file: Options FollowSymLinks/SymLinksIfOwnerMatch, access
+    control) -- the one httpd mapped the URL to has been through it; a
+    symbolic link's target must pass there too (its <Directory>'s Require)."""
+    checks = [path] if chosen else []
+    target = _link_target(path)
+    if target is not None:
+        checks.append(target)
+    for what in checks:
+        status = req.lookup_file(what)
+        if status != apache.OK:
+            req.log_error("MP0394: mod_python.publisher: module %s for %s refused by the "
+                          "server's rules%s (status %d)"
+                          % (path, req.uri, "" if what == path else " for its link target "
+                             + what, status), apache.APLOG_ERR)
+            raise apache.SERVER_RETURN(status if status >= 400 else apache.HTTP_FORBIDDEN)
 
 
 def _load_page(req):
