@@ -111,6 +111,7 @@ static void mp_register_hooks(apr_pool_t *p)
     mp_capi_register();
     ap_register_input_filter(MP_FILTER_NAME, mp_input_filter, NULL, AP_FTYPE_RESOURCE);
     ap_register_output_filter(MP_FILTER_NAME, mp_output_filter, NULL, AP_FTYPE_RESOURCE);
+    mp_dispatch_set_filters(mp_input_filter, mp_output_filter);
 }
 
 /* The one symbol httpd looks up; everything else is built hidden. */

@@ -49,4 +49,8 @@ typedef struct {
 void mp_dispatch_enter(request_rec *r, mp_interp *ip, int flags, mp_dispatch_ctx *ctx);
 void mp_dispatch_leave(mp_dispatch_ctx *ctx);
 
+/* The entry points of Python filters (filter.c), handed down by the top
+ * floor: a request with such a filter keeps its objects to the end. */
+void mp_dispatch_set_filters(ap_in_filter_func in, ap_out_filter_func out);
+
 #endif

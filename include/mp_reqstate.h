@@ -30,6 +30,7 @@ typedef struct {
     const mp_handler *init_ran;       /* server-level InitHandler list already run */
     int cleanup_registered;
     int ending;                       /* request pool cleanup is running */
+    int python_at_end;                /* req.register_cleanup(): Python runs then */
 } mp_reqstate;
 
 /* The state of r, NULL if none (nothing of ours ran for r yet). */
@@ -48,6 +49,12 @@ PyObject *mp_reqstate_object(request_rec *r, mp_interp *ip);
  * attach registers the request-pool cleanup that runs the end hook and then
  * detaches and releases every object inside its own interpreter.  GIL held. */
 void mp_reqstate_attach(request_rec *r, mp_interp *ip, PyObject *obj, mp_detach_fn detach);
+
+/* Detach and release r's Python objects now, each in its interpreter (GIL
+ * held in any): for a request that will run no more Python, so that its
+ * pool cleanup need not take the GIL again.  An object asked for later is
+ * made anew. */
+void mp_reqstate_release(request_rec *r);
 
 /* Called (without the GIL) at request-pool cleanup, before objects are
  * released: dispatch.c runs PythonCleanupHandler here. */

@@ -420,6 +420,40 @@ static mp_handler *request_list(request_rec *r, const mp_handler *conf,
     return head;
 }
 
+static ap_in_filter_func python_in_filter;
+static ap_out_filter_func python_out_filter;
+
+void mp_dispatch_set_filters(ap_in_filter_func in, ap_out_filter_func out)
+{
+    python_in_filter = in;
+    python_out_filter = out;
+}
+
+/* A Python filter, or mod_include's (#python elements), in the chain. */
+static int python_filter_in(const ap_filter_t *f)
+{
+    for (; f != NULL; f = f->next) {
+        const ap_filter_rec_t *fr = f->frec;
+        if (fr->filter_func.in_func == python_in_filter
+            || fr->filter_func.out_func == python_out_filter
+            || (fr->name != NULL && strcasecmp(fr->name, "includes") == 0))
+            return 1;
+    }
+    return 0;
+}
+
+/* After a successful handler phase: nothing of ours can run for r any
+ * more (no log or cleanup handler, no Python filter, no Python cleanup)? */
+static int python_done(request_rec *r, const mp_dir_cfg *dc)
+{
+    const unsigned later = (1u << MP_PHASE_LOG) | (1u << MP_PHASE_CLEANUP);
+    const mp_reqstate *rs = mp_reqstate_peek(r);
+
+    return rs != NULL && !rs->python_at_end && !(dc->phases & later)
+        && rs->dyn[MP_PHASE_LOG] == NULL && rs->dyn[MP_PHASE_CLEANUP] == NULL
+        && !python_filter_in(r->output_filters) && !python_filter_in(r->input_filters);
+}
+
 /* Run phase's handlers (there are some: see run_phase). */
 static int dispatch_phase(request_rec *r, const mp_dir_cfg *dc, mp_reqstate *rs,
                           mp_phase_t phase)
@@ -456,6 +490,10 @@ static int dispatch_phase(request_rec *r, const mp_dir_cfg *dc, mp_reqstate *rs,
                       : call_general(r, ip, req, phase, flags);
         mp_request_set_phase(req, -1, NULL, NULL);
         Py_DECREF(req);
+        /* The request's objects go now, while the GIL is held, rather than
+         * take it again when the request pool goes. */
+        if (phase == MP_PHASE_HANDLER && status == OK && python_done(r, dc))
+            mp_reqstate_release(r);
     }
     mp_dispatch_leave(&ctx);
 

@@ -42,15 +42,11 @@ PyObject *mp_reqstate_object(request_rec *r, mp_interp *ip)
     return NULL;
 }
 
-/* Request pool cleanup (no GIL held). */
-static apr_status_t request_end(void *data)
+/* Detach and release the objects of rs, each inside its interpreter. */
+static void release_objects(mp_reqstate *rs)
 {
-    mp_reqstate *rs = data;
     mp_reqobj *o;
 
-    rs->ending = 1;
-    if (end_hook != NULL)
-        end_hook(rs->r, rs);
     for (o = rs->objs; o != NULL; o = o->next) {
         mp_gil_token tok;
         mp_interp_enter(o->ip, &tok);
@@ -60,6 +56,25 @@ static apr_status_t request_end(void *data)
         mp_interp_leave(&tok);
     }
     rs->objs = NULL;
+}
+
+void mp_reqstate_release(request_rec *r)
+{
+    mp_reqstate *rs = mp_reqstate_peek(r);
+
+    if (rs != NULL)
+        release_objects(rs);
+}
+
+/* Request pool cleanup (no GIL held). */
+static apr_status_t request_end(void *data)
+{
+    mp_reqstate *rs = data;
+
+    rs->ending = 1;
+    if (end_hook != NULL)
+        end_hook(rs->r, rs);
+    release_objects(rs);
     return APR_SUCCESS;
 }
 

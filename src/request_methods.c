@@ -752,9 +752,10 @@ static PyObject *req_register_cleanup(PyObject *o, PyObject *args, PyObject *kw)
         PyErr_SetString(PyExc_ValueError, "first argument must be a callable object");
         return NULL;
     }
-    rs = mp_reqstate_get(r, 0);
-    if (rs != NULL && rs->ending)
+    rs = mp_reqstate_get(r, 1);
+    if (rs->ending)
         Py_RETURN_NONE;             /* cleanups already running: too late */
+    rs->python_at_end = 1;
     c = apr_pcalloc(r->pool, sizeof(*c));
     c->ip = self->ip;
     c->s = r->server;
