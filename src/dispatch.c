@@ -18,6 +18,7 @@
 #include "mp_module.h"
 #include "mp_psp.h"
 #include "mp_mutex.h"
+#include "mp_sessdir.h"
 #include "mp_request.h"
 #include "mp_server.h"
 #include "mp_conn.h"
@@ -653,6 +654,7 @@ int mp_hook_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     ap_add_version_component(pconf, apr_pstrcat(pconf, "Python/", pyver, NULL));
     if (ap_state_query(AP_SQ_RUN_MODE) != AP_SQ_RM_NORMAL)
         return OK;   /* -t, -S, ...: never start anything */
+    mp_sessdir_post_config(pconf, s);
     return mp_mutex_post_config(pconf, ptemp, s);
 }
 

@@ -13,6 +13,7 @@
 #include "mp_log.h"
 #include "mp_util.h"
 #include "mp_mutex.h"
+#include "mp_sessdir.h"
 #include "mp_reload.h"
 #include "mp_reqstate.h"
 #include "mp_table.h"
@@ -155,6 +156,18 @@ static PyObject *mod_server_root(PyObject *self, PyObject *noargs)
     (void)self;
     (void)noargs;
     return mp_str(ap_server_root);
+}
+
+/* The default directory of the disk session stores (sessdir.c), or None. */
+static PyObject *mod_session_directory(PyObject *self, PyObject *noargs)
+{
+    const char *dir = mp_sessdir_path();
+
+    (void)self;
+    (void)noargs;
+    if (dir == NULL)
+        Py_RETURN_NONE;
+    return mp_str(dir);
 }
 
 static PyObject *mod_mpm_query(PyObject *self, PyObject *code)
@@ -583,6 +596,8 @@ static PyMethodDef mp_module_methods[] = {
     KW_METH("_global_trylock", mod_global_trylock,
             "_global_trylock(server, key, index=-1) -> bool"),
     {"_mutex_count", mod_mutex_count, METH_NOARGS, "number of global mutexes"},
+    {"_session_directory", mod_session_directory, METH_NOARGS,
+     "default directory of FileSession/DbmSession, or None"},
     {"_watch", mod_watch, METH_VARARGS, "watch a module file for autoreload"},
     {"_reload_poll", mod_reload_poll, METH_NOARGS, "anything changed?"},
     {"_reload_take", mod_reload_take, METH_NOARGS, "-> (gen, [(path, gone), ...])"},

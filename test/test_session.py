@@ -12,6 +12,7 @@ MemorySession runs on single-child servers (harness SINGLE_CHILD).
 """
 import json
 import os
+import pwd
 import re
 import threading
 import time
@@ -19,6 +20,8 @@ import time
 import pytest
 
 from harness import Httpd, SINGLE_CHILD
+
+WWW_DATA = pwd.getpwnam("www-data").pw_uid
 
 HANDLER = r'''
 import json, os, time, urllib.parse
@@ -128,6 +131,8 @@ STORE = "@ROOT@/tmp/store"
 
 CONF = r'''
 PythonDebug On
+# no random cleanup (1 in 1000 session objects): the cleanup tests call it
+PythonOption mod_python.session.cleanup_chance 0
 <Directory "@DOCROOT@/s">
     SetHandler mod_python
     PythonHandler sess
@@ -155,6 +160,18 @@ PythonDebug On
     PythonHandler sess
     PythonOption mod_python.session.session_type FileSession
 </Directory>
+<Directory "@DOCROOT@/defltdbm">
+    SetHandler mod_python
+    PythonHandler sess
+    PythonOption mod_python.session.session_type DbmSession
+</Directory>
+<Directory "@DOCROOT@/chance">
+    SetHandler mod_python
+    PythonHandler sess
+    PythonOption mod_python.session.session_type FileSession
+    PythonOption mod_python.session.database_directory @ROOT@/tmp/chancestore
+    PythonOption mod_python.session.cleanup_chance 1
+</Directory>
 <Directory "@DOCROOT@/auto">
     SetHandler mod_python
     PythonHandler sess
@@ -179,6 +196,7 @@ PythonDebug On
     PythonOption mod_python.file_session.enable_fast_cleanup On
     PythonOption mod_python.file_session.verify_session_timeout yes
     PythonOption mod_python.file_session.cleanup_grace_period 0
+    PythonOption mod_python.file_session.cleanup_time_limit 0
 </Directory>
 <Directory "@DOCROOT@/fast">
     SetHandler mod_python
@@ -188,10 +206,12 @@ PythonDebug On
     PythonOption session_fast_cleanup true
     PythonOption session_verify_cleanup 0
     PythonOption session_grace_period 0
+    PythonOption session_cleanup_time_limit 0
 </Directory>
 '''
 
-DIRS = ("s", "opt", "legacy", "deflt", "auto", "bad", "race", "verify", "fast")
+DIRS = ("s", "opt", "legacy", "deflt", "defltdbm", "chance", "auto", "bad", "race",
+        "verify", "fast")
 FILES = {"htdocs/%s/sess.py" % d: HANDLER for d in DIRS}
 
 MULTI_KINDS = ("FileSession", "DbmSession")
@@ -407,16 +427,47 @@ def test_legacy_options(srv):
     assert out2["id"] == value and out2["n"] == 2
 
 
-def test_default_directory_is_tempdir(srv):
-    """Without a directory option sessions go to tempfile.gettempdir() of
-    the child (here the harness's TMPDIR, writable by www-data)."""
+def test_default_directory_is_private(srv):
+    """Without a directory option the stores live in the directory httpd's
+    parent made for them: <DefaultRuntimeDir>/mod_python-sessions, mode
+    0700, owned by the children's user; each with its key, mode 0600."""
+    base = os.path.join(srv.root, "logs", "mod_python-sessions")
+    st = os.stat(base)
+    assert st.st_mode & 0o777 == 0o700 and st.st_uid == WWW_DATA
+    _, out = call(srv, "/deflt/sess.py")
+    sid = out["id"]
+    assert os.path.isfile(os.path.join(base, "mp_sess", sid[:2], sid))
+    mode = os.stat(os.path.join(base, "mp_sess", sid[:2])).st_mode & 0o777
+    assert mode == 0o750
+    key = os.stat(os.path.join(base, "mp_sess", "mp_sess.key"))
+    assert key.st_mode & 0o777 == 0o600 and key.st_uid == WWW_DATA and key.st_size == 32
+    _, again = call(srv, "/deflt/sess.py", cookie="pysid=" + sid)
+    assert again["id"] == sid and again["n"] == 2
+    _, out = call(srv, "/defltdbm/sess.py")
+    assert out["type"] == "DbmSession"
+    names = os.listdir(base)
+    assert "mp_sess.dbm.key" in names
+    assert any(n.startswith("mp_sess.dbm") and n != "mp_sess.dbm.key" for n in names)
+    _, again = call(srv, "/defltdbm/sess.py", cookie="pysid=" + out["id"])
+    assert again["id"] == out["id"] and again["n"] == 2
+    # the temp dir (3.5's default, open to every local user) is not used
     _, tmp = call(srv, "/deflt/sess.py", op="tempdir")
     assert tmp == os.path.join(srv.root, "tmp")
-    r, out = call(srv, "/deflt/sess.py")
-    sid = out["id"]
-    assert os.path.isfile(os.path.join(tmp, "mp_sess", sid[:2], sid))
-    mode = os.stat(os.path.join(tmp, "mp_sess", sid[:2])).st_mode & 0o777
-    assert mode == 0o750
+    assert not os.path.exists(os.path.join(tmp, "mp_sess"))
+    assert not os.path.exists(os.path.join(tmp, "mp_sess.dbm.key"))
+
+
+def test_random_cleanup_chance(srv):
+    """cleanup_chance 1: every session object runs cleanup() (0, set for
+    the rest of this module, never)."""
+    mark = srv.log_mark()
+    call(srv, "/chance/sess.py")
+    assert srv.wait_log("MP0382: FileSession: registered filesession cleanup.", mark=mark)
+    assert srv.wait_log("MP0383: FileSession cleanup: deleted 0 of 1 ", mark=mark)
+    mark = srv.log_mark()
+    call(srv, "/deflt/sess.py")
+    call(srv, "/s/sess.py", op="peek", kind=srv.kinds[0])
+    assert "MP0382" not in srv.log_since(mark)
 
 
 def test_factory_default_type(srv):
@@ -487,9 +538,8 @@ def test_filesession_first_save_race(srv):
         assert out["id"] == sid and out["new"] is False and out["n"] == 2
     assert "MP0381" not in srv.log_since(mark)
     base = os.path.join(srv.root, "tmp", "racestore", "mp_sess")
-    # the random 1-in-CLEANUP_CHANCE cleanup may also have left its status file
-    names = sorted(n for n in os.listdir(base) if n != "fs_status.txt")
-    assert names == ["%02x" % i for i in range(256)]
+    names = sorted(os.listdir(base))
+    assert names == ["%02x" % i for i in range(256)] + ["mp_sess.key"]
 
 
 # ------------------------------------------------------------------ cleanup
@@ -526,7 +576,7 @@ def test_memory_cleanup(srv):
     mark = srv.log_mark()
     call(srv, "/s/sess.py", kind="MemorySession", op="cleanup")
     assert srv.wait_log("MP0382: MemorySession: registered session cleanup.", mark=mark)
-    deadline = time.time() + 10
+    deadline = time.time() + 60        # the cleanup runs after the response
     while True:
         _, keys = call(srv, "/s/sess.py", op="memkeys")
         if gone["id"] not in keys or time.time() > deadline:
@@ -600,5 +650,5 @@ def test_filesession_cleanup_skips_when_locked(srv):
 
 def test_no_errors_logged(srv):
     log = srv.error_log()
-    for tag in ("MP0380", "MP0381", "MP0385", "MP0387"):
+    for tag in ("MP0380", "MP0381", "MP0385", "MP0387", "MP1000", "MP1002", "MP1003"):
         assert tag not in log

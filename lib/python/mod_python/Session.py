@@ -7,23 +7,38 @@
     sess.save()                          # must be called explicitly
 
 Classes: BaseSession (a dict), MemorySession (per process), DbmSession
-(one dbm file, the stdlib `dbm` module), FileSession (one pickle file per
+(one dbm file, the stdlib `dbm` module), FileSession (one file per
 session).  While a session object is locked (the default) every other
 request for the same session id waits; the lock is released when the
 request ends (a request cleanup), also when the handler failed.
 
 Storage location: PythonOption mod_python.session.database_directory
-(per-type variants and the pre-3.3 names are honoured too), else
-`tempdir`, i.e. tempfile.gettempdir() of the httpd child process (its
-TMPDIR, else /tmp), which the children (User www-data) can write.
-FileSession keeps its files in <dir>/mp_sess/<2 hex digits>/<sid>,
-DbmSession uses <dir>/mp_sess.dbm.
+(per-type variants and the pre-3.3 names are honoured too), else the
+directory httpd's parent made private for this (mode 0700, owned by the
+children's User): <DefaultRuntimeDir>/mod_python-sessions.  FileSession
+keeps its files in <dir>/mp_sess/<2 hex digits>/<sid>, DbmSession uses
+<dir>/mp_sess.dbm.
 
-Messages are tagged MP0380-MP0389.
+The disk stores are read back with pickle, so whoever can write them could
+run code in the server.  Therefore (see README, "Sessions"):
+* a store's directories and files are used only when they belong to the
+  server's user (or root) and nobody else can write them; the directory
+  holding the store may be world-writable only if sticky (like /tmp), and
+  the directories above only the same way.  Otherwise the request gets a
+  500 and the log one line naming the path and what is wrong with it;
+* every record is signed (HMAC-SHA256 over the session id and the data)
+  with a random key kept in the store (mode 0600); a record that does not
+  verify is never unpickled: the request gets a new session, and the log
+  says why.
+
+Messages are tagged MP0380-MP0389 and MP1000-MP1049.
 """
+import errno
 import hashlib
+import hmac
 import os
 import pickle
+import pwd
 import random
 import re
 import secrets
@@ -46,6 +61,8 @@ DFT_TIMEOUT = 30 * 60          # seconds
 DFT_LOCK = True
 CLEANUP_CHANCE = 1000          # cleanup() runs for about 1 in this many sessions
 
+# the pre-3.6 default directory of the disk stores; kept for programs that
+# read it (the default is now a private directory: _default_directory())
 tempdir = tempfile.gettempdir()
 
 _SID_RE = re.compile(r"^[0-9a-f]{32}$")
@@ -75,6 +92,23 @@ def true_or_false(item):
         return bool(item)
     raise ValueError("MP0388: mod_python.Session: %r is not a boolean option value "
                      "(use yes/no, true/false, 1/0)" % (item,))
+
+
+def _cleanup_chance(req):
+    """PythonOption mod_python.session.cleanup_chance: cleanup() runs for 1
+    in this many new session objects (0: never; default CLEANUP_CHANCE)."""
+    value = _option(req.get_options(), "mod_python.session.cleanup_chance")
+    if value is None:
+        return CLEANUP_CHANCE
+    try:
+        chance = int(value)
+        if chance < 0:
+            raise ValueError(value)
+        return chance
+    except ValueError:
+        raise ValueError("MP1005: mod_python.Session: PythonOption "
+                         "mod_python.session.cleanup_chance %r is not a count "
+                         "(0 = never)" % (value,)) from None
 
 
 # ------------------------------------------------------------------ ids
@@ -193,6 +227,220 @@ def _log(req, message, level=apache.APLOG_NOTICE):
         apache.log_error(message, level)
 
 
+# ------------------------------------------------------------------ store safety
+#
+# What a disk store holds is unpickled, and unpickling runs code: a store
+# another user can write is a way to run code as the server.  So (1) every
+# directory and file of a store is checked before it is used, and (2) every
+# record is signed with a key kept in the store, and a record that does not
+# verify is never unpickled.
+
+class StoreRefused(Exception):
+    """A store path that must not be used: `path`, and what is wrong with it."""
+
+    def __init__(self, path, problem):
+        Exception.__init__(self, "%s: %s" % (path, problem))
+        self.path, self.problem = path, problem
+
+
+def _user(uid):
+    try:
+        return "%s (uid %d)" % (pwd.getpwuid(uid).pw_name, uid)
+    except KeyError:
+        return "uid %d" % uid
+
+
+def _owner_problem(st, sticky_ok=False):
+    """Why a store directory or file with stat result `st` must not be used
+    (None when it may): it belongs to the server's user or root, and nobody
+    else can write it (a sticky directory may be world-writable if
+    sticky_ok: others cannot replace what is in it)."""
+    uid = os.geteuid()
+    if st.st_uid not in (uid, 0):
+        return "it is owned by %s, not by %s or root" % (_user(st.st_uid), _user(uid))
+    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not (
+            sticky_ok and st.st_mode & stat.S_ISVTX):
+        return "it is writable by group or others (mode %04o)" % stat.S_IMODE(st.st_mode)
+    return None
+
+
+def _lstat(path):
+    try:
+        return os.lstat(path)
+    except OSError as e:
+        raise StoreRefused(path, "cannot examine it: %s" % (e.strerror or e)) from None
+
+
+def _checked_dir(path, create_mode=None, sticky_ok=False, parents=True):
+    """The real path of store directory `path` (made first, with
+    create_mode, when given and missing), checked: see _owner_problem; with
+    `parents`, every directory above it must not be writable by group or
+    others unless sticky.  Raises StoreRefused."""
+    if create_mode is not None and not os.path.isdir(path):
+        try:
+            os.makedirs(path, create_mode, exist_ok=True)
+        except OSError as e:
+            raise StoreRefused(path, "cannot create it: %s" % (e.strerror or e)) from None
+    real = os.path.realpath(path)
+    st = _lstat(real)
+    if stat.S_ISLNK(st.st_mode):          # replaced since realpath() looked
+        raise StoreRefused(real, "it is a symbolic link")
+    if not stat.S_ISDIR(st.st_mode):
+        raise StoreRefused(real, "it is not a directory")
+    problem = _owner_problem(st, sticky_ok)
+    if problem:
+        raise StoreRefused(real, problem)
+    below, above = real, os.path.dirname(real)
+    while parents and above != below:
+        st = _lstat(above)
+        if stat.S_ISLNK(st.st_mode):
+            raise StoreRefused(real, "its parent %s is a symbolic link" % above)
+        if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not st.st_mode & stat.S_ISVTX:
+            raise StoreRefused(real, "its parent directory %s is writable by group or "
+                               "others (mode %04o)" % (above, stat.S_IMODE(st.st_mode)))
+        below, above = above, os.path.dirname(above)
+    return real
+
+
+def _check_file(path, st):
+    if not stat.S_ISREG(st.st_mode):
+        raise StoreRefused(path, "it is not a regular file")
+    problem = _owner_problem(st)
+    if problem:
+        raise StoreRefused(path, problem)
+
+
+def _open_checked(path):
+    """An fd for reading store file `path`, checked (see _owner_problem), or
+    None when there is no such file.  Raises StoreRefused."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise StoreRefused(path, "it is a symbolic link") from None
+        raise StoreRefused(path, "cannot open it: %s" % (e.strerror or e)) from None
+    try:
+        _check_file(path, os.fstat(fd))
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _read_checked(path):
+    """The content of store file `path` (None when absent), checked."""
+    fd = _open_checked(path)
+    if fd is None:
+        return None
+    with os.fdopen(fd, "rb") as fp:
+        return fp.read()
+
+
+KEY_BYTES = 32
+
+
+def _make_key(path):
+    """Create key file `path` (random bytes, mode 0600) unless it exists:
+    written under a temporary name and hard-linked into place, so that no
+    process ever reads a partial key and concurrent creators agree on one."""
+    tmp = "%s.%d.%s.tmp" % (path, os.getpid(), secrets.token_hex(4))
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+                     | os.O_CLOEXEC, 0o600)
+    except OSError as e:
+        raise StoreRefused(path, "cannot create the key: %s" % (e.strerror or e)) from None
+    try:
+        with os.fdopen(fd, "wb") as fp:
+            fp.write(secrets.token_bytes(KEY_BYTES))
+            fp.flush()
+            os.fsync(fp.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass                                # another process was first
+        except OSError as e:
+            raise StoreRefused(path, "cannot create the key: %s"
+                               % (e.strerror or e)) from None
+    finally:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+
+
+def store_key(path):
+    """The signing key of a store, kept in file `path` (made on first use).
+    Raises StoreRefused when the file is not the server's own, is readable
+    by others, or is not a key."""
+    for _ in range(2):
+        fd = _open_checked(path)
+        if fd is None:
+            _make_key(path)
+            continue
+        with os.fdopen(fd, "rb") as fp:
+            mode = os.fstat(fp.fileno()).st_mode
+            if mode & 0o077:
+                raise StoreRefused(path, "the key is accessible to group or others "
+                                   "(mode %04o, must be 0600)" % stat.S_IMODE(mode))
+            key = fp.read(KEY_BYTES + 1)
+        if len(key) != KEY_BYTES:
+            raise StoreRefused(path, "it is not a %d-byte key" % KEY_BYTES)
+        return key
+    raise StoreRefused(path, "the key vanished while it was created")
+
+
+_MAGIC = b"MPS1"
+_MAC_LEN = 32
+
+
+def _mac(key, sid, payload):
+    return hmac.new(key, b"%s%s\0%s" % (_MAGIC, sid.encode("ascii"), payload),
+                    hashlib.sha256).digest()
+
+
+def sign(key, sid, payload):
+    """A record for session `sid`: magic, HMAC-SHA256(key, sid + payload),
+    payload.  Copied under another session id it no longer verifies."""
+    return _MAGIC + _mac(key, sid, payload) + payload
+
+
+def unsign(key, sid, record):
+    """The payload of a record made by sign() with this key for this sid,
+    else None."""
+    if not isinstance(record, bytes) or len(record) < len(_MAGIC) + _MAC_LEN \
+            or not record.startswith(_MAGIC):
+        return None
+    mac = record[len(_MAGIC):len(_MAGIC) + _MAC_LEN]
+    payload = record[len(_MAGIC) + _MAC_LEN:]
+    return payload if hmac.compare_digest(mac, _mac(key, sid, payload)) else None
+
+
+def _refuse(req, kind, exc):
+    """Log why a store is refused (one line) and answer 500."""
+    _log(req, "MP1002: %s: refusing the session store %s: %s"
+         % (kind, exc.path, exc.problem), apache.APLOG_ERR)
+    raise apache.SERVER_RETURN(apache.HTTP_INTERNAL_SERVER_ERROR)
+
+
+def _log_unsigned(req, kind, sid, where):
+    _log(req, "MP1003: %s: the record of session %s in %s is not signed with this "
+         "store's key (not written by this server, or copied from another session); "
+         "it is not loaded, a new session starts" % (kind, sid, where), apache.APLOG_WARNING)
+
+
+def _default_directory(req, kind):
+    """The private directory httpd's parent made for the session stores."""
+    get = getattr(_apache, "_session_directory", None)
+    directory = get() if get is not None else None
+    if not directory:
+        _log(req, "MP1004: %s: httpd made no session directory; set PythonOption "
+             "mod_python.session.database_directory" % kind, apache.APLOG_ERR)
+        raise apache.SERVER_RETURN(apache.HTTP_INTERNAL_SERVER_ERROR)
+    return directory
+
+
 # ------------------------------------------------------------------ BaseSession
 
 class BaseSession(dict):
@@ -237,7 +485,8 @@ class BaseSession(dict):
 
         self._accessed = time.time()
 
-        if random.randint(1, CLEANUP_CHANCE) == 1:
+        chance = _cleanup_chance(req)
+        if chance and random.randint(1, chance) == 1:
             self.cleanup()
 
     # ---------------------------------------------------------- cookie
@@ -423,8 +672,39 @@ def mem_cleanup(sdict):
 
 # ------------------------------------------------------------------ DbmSession
 
+# the files a dbm module may make for name "x": x (gdbm), x.db (ndbm),
+# x.dir/x.pag (ndbm, dumb), x.dat/x.bak (dumb)
+_DBM_SUFFIXES = ("", ".db", ".dir", ".pag", ".dat", ".bak")
+
+
+def _check_dbm_files(filename):
+    for suffix in _DBM_SUFFIXES:
+        path = filename + suffix
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            continue
+        except OSError as e:
+            raise StoreRefused(path, "cannot examine it: %s" % (e.strerror or e)) from None
+        _check_file(path, st)
+
+
+def _open_dbm(filename, dbmtype):
+    """Open a DbmSession file, checked before (no foreign file is ever
+    parsed) and after (one made meanwhile)."""
+    _check_dbm_files(filename)
+    db = dbmtype.open(filename, "c", 0o640)
+    try:
+        _check_dbm_files(filename)
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
 class DbmSession(BaseSession):
-    """Sessions pickled into one dbm file; every access holds global mutex 0."""
+    """Sessions pickled into one dbm file, signed with the key in
+    <file>.key; every access holds global mutex 0."""
 
     def __init__(self, req, dbm=None, sid=0, secret=None, dbmtype=_dbm_module,
                  timeout=0, lock=1):
@@ -434,23 +714,29 @@ class DbmSession(BaseSession):
             if not dbm:
                 directory = _option(opts, "mod_python.dbm_session.database_directory",
                                     "mod_python.session.database_directory",
-                                    "session_directory", default=tempdir)
+                                    "session_directory")
+                if directory is None:
+                    directory = _default_directory(req, "DbmSession")
                 dbm = os.path.join(directory, "mp_sess.dbm")
-        self._dbmfile = dbm
+        try:
+            directory = _checked_dir(os.path.dirname(os.path.abspath(dbm)), 0o700,
+                                     sticky_ok=True)
+            self._dbmfile = os.path.join(directory, os.path.basename(dbm))
+            _check_dbm_files(self._dbmfile)
+            self._key = store_key(self._dbmfile + ".key")
+        except StoreRefused as e:
+            _refuse(req, "DbmSession", e)
         self._dbmtype = dbmtype
         BaseSession.__init__(self, req, sid=sid, secret=secret,
                              timeout=timeout, lock=lock)
 
-    def _get_dbm(self):
-        directory = os.path.dirname(self._dbmfile)
-        if directory and not os.path.isdir(directory):
-            os.makedirs(directory, 0o750, exist_ok=True)
-        return self._dbmtype.open(self._dbmfile, "c", 0o640)
-
     def _with_dbm(self, func):
         token = _acquire(self._req, None, 0)
         try:
-            db = self._get_dbm()
+            try:
+                db = _open_dbm(self._dbmfile, self._dbmtype)
+            except StoreRefused as e:
+                _refuse(self._req, "DbmSession", e)
             try:
                 return func(db)
             finally:
@@ -461,19 +747,22 @@ class DbmSession(BaseSession):
     def do_cleanup(self):
         self._req.register_cleanup(dbm_cleanup,
                                    [self._dbmfile, self._req.server, self._dbmtype,
-                                    self._req])
+                                    self._req, self._key])
         _log(self._req, "MP0382: DbmSession: registered database cleanup.")
 
     def do_load(self):
         key = self._sid.encode("ascii")
-
-        def load(db):
-            data = db.get(key)
-            return None if data is None else pickle.loads(data)
-        return self._with_dbm(load)
+        data = self._with_dbm(lambda db: db.get(key))
+        if data is None:
+            return None
+        payload = unsign(self._key, self._sid, data)
+        if payload is None:
+            _log_unsigned(self._req, "DbmSession", self._sid, self._dbmfile)
+            return None
+        return pickle.loads(payload)
 
     def do_save(self, state):
-        data = pickle.dumps(state)
+        data = sign(self._key, self._sid, pickle.dumps(state))
 
         def save(db):
             db[self._sid.encode("ascii")] = data
@@ -488,9 +777,19 @@ class DbmSession(BaseSession):
         self._with_dbm(delete)
 
 
+def _dbm_state(storekey, key, data):
+    """The state dict of a DbmSession record, None when it does not verify."""
+    try:
+        sid = key.decode("ascii")
+    except UnicodeDecodeError:
+        return None
+    payload = unsign(storekey, sid, data) if _check_sid(sid) else None
+    return None if payload is None else pickle.loads(payload)
+
+
 def dbm_cleanup(data):
-    """Delete the expired and unreadable entries of a DbmSession file.
-    data = [filename, server, dbm module, request]."""
+    """Delete the expired, unsigned and unreadable entries of a DbmSession
+    file.  data = [filename, server, dbm module, request, key]."""
     filename, server = data[0], data[1]
     dbmtype = data[2] if len(data) > 2 else _dbm_module
     req = data[3] if len(data) > 3 else None
@@ -499,13 +798,15 @@ def dbm_cleanup(data):
     else:
         _apache._global_lock(server, None, 0)
     try:
-        db = dbmtype.open(filename, "c", 0o640)
+        storekey = data[4] if len(data) > 4 else store_key(filename + ".key")
+        db = _open_dbm(filename, dbmtype)
         try:
             now, old, total = time.time(), [], 0
             for key in list(db.keys()):
                 total += 1
                 try:
-                    if _expired(pickle.loads(db[key]), now):
+                    state = _dbm_state(storekey, key, db[key])
+                    if state is None or _expired(state, now):
                         old.append(key)
                 except Exception:
                     old.append(key)
@@ -516,6 +817,10 @@ def dbm_cleanup(data):
                     pass
         finally:
             db.close()
+    except StoreRefused as e:
+        apache.log_error("MP1002: DbmSession cleanup: refusing the session store %s: %s"
+                         % (e.path, e.problem), apache.APLOG_ERR, server)
+        return
     finally:
         if req is not None:
             _release(req, token)
@@ -532,10 +837,12 @@ DFT_VERIFY_CLEANUP = True
 DFT_GRACE_PERIOD = 240
 DFT_CLEANUP_TIME_LIMIT = 2
 FS_STAT_VERSION = "MPFS_3.2"
+FS_KEY_NAME = "mp_sess.key"
 
 
 class FileSession(BaseSession):
-    """One pickle file per session in <dir>/mp_sess/<sid[:2]>/<sid>."""
+    """One signed pickle file per session in <dir>/mp_sess/<sid[:2]>/<sid>;
+    the key is <dir>/mp_sess/mp_sess.key."""
 
     def __init__(self, req, sid=0, secret=None, timeout=0, lock=1,
                  fast_cleanup=-1, verify_cleanup=-1):
@@ -558,8 +865,18 @@ class FileSession(BaseSession):
             "session_cleanup_time_limit", default=DFT_CLEANUP_TIME_LIMIT))
         directory = _option(opts, "mod_python.file_session.database_directory",
                             "mod_python.session.database_directory",
-                            "session_directory", default=tempdir)
-        self._sessdir = os.path.join(directory, "mp_sess")
+                            "session_directory")
+        try:
+            if directory is None:
+                # made by httpd's parent: it must be the server's own
+                directory = _checked_dir(_default_directory(req, "FileSession"))
+            else:
+                directory = _checked_dir(directory, 0o700, sticky_ok=True)
+            self._sessdir = _checked_dir(os.path.join(directory, "mp_sess"), 0o700,
+                                         parents=False)
+            self._key = store_key(os.path.join(self._sessdir, FS_KEY_NAME))
+        except StoreRefused as e:
+            _refuse(req, "FileSession", e)
         self._cleanup_timeout = timeout or DFT_TIMEOUT
         BaseSession.__init__(self, req, sid=sid, secret=secret,
                              timeout=timeout, lock=lock)
@@ -579,6 +896,7 @@ class FileSession(BaseSession):
         self._req.register_cleanup(filesession_cleanup, {
             "req": self._req,
             "sessdir": self._sessdir,
+            "key": self._key,
             "fast_cleanup": self._fast_cleanup,
             "verify_cleanup": self._verify_cleanup,
             "timeout": self._cleanup_timeout,
@@ -587,19 +905,36 @@ class FileSession(BaseSession):
         })
         _log(self._req, "MP0382: FileSession: registered filesession cleanup.")
 
+    def _read(self, filename):
+        """The verified payload of a session file, None when there is none
+        (or it does not verify: logged).  Raises StoreRefused."""
+        if not os.path.lexists(os.path.dirname(filename)):
+            return None                   # nothing saved in this part yet
+        _checked_dir(os.path.dirname(filename), parents=False)
+        data = _read_checked(filename)
+        if data is None:
+            return None
+        payload = unsign(self._key, self._sid, data)
+        if payload is None:
+            _log_unsigned(self._req, "FileSession", self._sid, filename)
+        return payload
+
     def do_load(self):
         token = self.lock_file()
         try:
             filename = self._filename()
-            try:
-                with open(filename, "rb") as fp:
-                    state = pickle.load(fp)
-            except FileNotFoundError:
+            payload = self._read(filename)
+            if payload is None:
                 return None
+            state = pickle.loads(payload)
             if not _expired(state, time.time()):
                 # a fresh mtime keeps the fast cleanup away from this file
                 os.utime(filename, None)
             return state
+        except StoreRefused as e:
+            _refuse(self._req, "FileSession", e)
+        except FileNotFoundError:
+            return None                   # deleted by a cleanup meanwhile
         except Exception:
             _log(self._req, "MP0380: FileSession: error while loading session %s:\n%s"
                  % (self._sid, traceback.format_exc()), apache.APLOG_ERR)
@@ -613,8 +948,11 @@ class FileSession(BaseSession):
             path = os.path.join(self._sessdir, self._sid[:2])
             if not os.path.isdir(path):
                 make_filesession_dirs(self._sessdir)
-            _check_private_dir(self._sessdir)
-            _write_atomically(self._filename(), pickle.dumps(state, 2))
+            _checked_dir(path, parents=False)
+            _write_atomically(self._filename(),
+                              sign(self._key, self._sid, pickle.dumps(state, 2)))
+        except StoreRefused as e:
+            _refuse(self._req, "FileSession", e)
         except Exception:
             _log(self._req, "MP0381: FileSession: error while saving session %s:\n%s"
                  % (self._sid, traceback.format_exc()), apache.APLOG_ERR)
@@ -638,20 +976,12 @@ def make_filesession_dirs(sess_dir):
         os.makedirs(os.path.join(sess_dir, "%02x" % i), 0o750, exist_ok=True)
 
 
-def _check_private_dir(path):
-    """Refuse a session directory other users could write to (pickle files
-    planted there would run code when loaded)."""
-    st = os.stat(path)
-    if st.st_mode & stat.S_IWOTH and not st.st_mode & stat.S_ISVTX:
-        raise PermissionError("MP0381: session directory %s is world-writable; "
-                              "refusing to store sessions there" % path)
-
-
 def _write_atomically(filename, data):
     """Write to a temporary file beside `filename`, then rename it over: a
     reader (or the cleanup) never sees a half-written session."""
     tmp = "%s.%d.%d.tmp" % (filename, os.getpid(), threading.get_ident())
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
+                 | os.O_CLOEXEC, 0o640)
     try:
         with os.fdopen(fd, "wb") as fp:
             fp.write(data)
@@ -696,21 +1026,27 @@ def _take_cleanup_lock(req, sessdir):
     return None
 
 
-def _cleanup_file(filename, now, fast_cleanup, verify_cleanup, timeout, grace):
-    """Delete one session file if it expired; True when deleted."""
-    if not _SID_RE.match(os.path.basename(filename)):
+def _cleanup_file(filename, now, opts):
+    """Delete one session file if it expired; True when deleted.  A file
+    whose record does not verify goes by its age alone."""
+    timeout, grace = opts["timeout"], opts["grace_period"]
+    name = os.path.basename(filename)
+    old = now - os.lstat(filename).st_mtime >= timeout + grace
+    if not _SID_RE.match(name):
         # a temporary file a crashed writer left behind
-        if now - os.stat(filename).st_mtime < timeout + grace:
+        if not old:
             return False
         os.unlink(filename)
         return True
-    if fast_cleanup:
-        if now - os.stat(filename).st_mtime < timeout + grace:
-            return False
-    if not fast_cleanup or verify_cleanup:
-        with open(filename, "rb") as fp:
-            state = pickle.load(fp)
-        if not _expired(state, now, grace):
+    if opts["fast_cleanup"] and not old:
+        return False
+    if not opts["fast_cleanup"] or opts["verify_cleanup"]:
+        data = _read_checked(filename)
+        payload = None if data is None else unsign(opts["key"], name, data)
+        if payload is None:
+            if not old:
+                return False
+        elif not _expired(pickle.loads(payload), now, grace):
             return False
     os.unlink(filename)
     return True
@@ -730,9 +1066,7 @@ def _scan_dirs(req, sessdir, next_i, opts):
         total += len(names)
         for name in names:
             try:
-                if _cleanup_file(os.path.join(path, name), time.time(),
-                                 opts["fast_cleanup"], opts["verify_cleanup"],
-                                 opts["timeout"], opts["grace_period"]):
+                if _cleanup_file(os.path.join(path, name), time.time(), opts):
                     expired += 1
             except FileNotFoundError:
                 pass
@@ -763,6 +1097,8 @@ def filesession_cleanup(data):
     if lockfd is None:
         return
     try:
+        if data.get("key") is None:
+            data = dict(data, key=store_key(os.path.join(sessdir, FS_KEY_NAME)))
         status_path = os.path.join(sessdir, "fs_status.txt")
         start = time.time()
         next_i, expired, total = _scan_dirs(req, sessdir, _read_status(status_path), data)
