@@ -36,6 +36,11 @@ CONF = """
   PythonOption k orig
   PythonOption other 1
 </Directory>
+<Directory @DOCROOT@/late>
+  SetHandler mod_python
+  PythonHandler late
+  PythonOutputFilter latefilter LATE
+</Directory>
 <Directory @DOCROOT@/opts/sub>
   PythonOption k2 sub
 </Directory>
@@ -83,6 +88,26 @@ FILES = {
         "    req.write(seen)\n"
         "    return apache.OK\n"),
     "htdocs/opts/sub/opts.py": "from opts import handler\n",
+    "htdocs/late/late.py": (
+        "from mod_python import apache\n"
+        "def handler(req):\n"
+        "    req.foo = 'bar'\n"
+        "    if req.args == 'filter':\n"
+        "        req.add_output_filter('LATE')\n"
+        "    else:\n"
+        "        req.register_cleanup(lambda r: r.log_error('cleanup sees %s %s'\n"
+        "                                                   % (r.uri, r.foo)), req)\n"
+        "    req.write('body')\n"
+        "    return apache.OK\n"),
+    "htdocs/late/latefilter.py": (
+        "def outputfilter(filter):\n"
+        "    s = filter.read()\n"
+        "    while s:\n"
+        "        filter.write(s)\n"
+        "        s = filter.read()\n"
+        "    if s is None:\n"
+        "        filter.write(' foo=%s' % getattr(filter.req, 'foo', 'lost'))\n"
+        "        filter.close()\n"),
 }
 
 
@@ -132,3 +157,12 @@ def test_handler_added_to_the_running_phase_runs(srv):
 def test_option_and_config_tables_are_the_requests_own(srv):
     assert texts(srv, "/opts/x", 3) == ["orig None 2 None"] * 3
     assert texts(srv, "/opts/sub/x", 3) == ["orig sub 3 None"] * 3
+
+
+def test_request_object_lives_while_python_may_still_run(srv):
+    # a Python filter still to see the end of stream after the handler
+    assert texts(srv, "/late/x?filter", 3) == ["body foo=bar"] * 3
+    # a Python cleanup registered with the request as its data
+    mark = srv.log_mark()
+    assert texts(srv, "/late/y", 1) == ["body"]
+    srv.wait_log("cleanup sees /late/y bar", mark=mark)
