@@ -95,7 +95,6 @@ static void mp_register_hooks(apr_pool_t *p)
     ap_hook_process_connection(mp_hook_process_connection, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_read_request(mp_hook_post_read_request, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_translate_name(mp_hook_translate_name, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_translate_name(mp_hook_location_shortcut, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_header_parser(mp_hook_header_parser, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_access_checker(mp_hook_access_checker, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_user_id(mp_hook_check_user_id, NULL, mp_before_authn, APR_HOOK_MIDDLE);

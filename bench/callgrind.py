@@ -38,38 +38,19 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test"))
-from harness import Httpd, HTTPD   # noqa: E402
+from harness import HTTPD, SINGLE_CHILD, Httpd   # noqa: E402
+from handlers import HELLO, MANY, helper_files   # noqa: E402
 
 DEBIAN_SO = "/usr/lib/apache2/modules/mod_python.so"
-HELPERS = 50
 OPTIONS = 30
 
-MPM = """\
-StartServers 1
-MinSpareServers 1
-MaxSpareServers 1
-ServerLimit 1
-MaxRequestWorkers 1
-MaxConnectionsPerChild 0
-"""
+MPM = SINGLE_CHILD["prefork"]
 COMMON = """\
 KeepAlive On
 MaxKeepAliveRequests 0
 KeepAliveTimeout 60
 LogLevel warn
 """
-
-HELLO = """\
-from mod_python import apache
-def handler(req):
-    req.content_type = "text/plain"
-    req.write("Hello, world!\\n")
-    return apache.OK
-"""
-
-# The hello handler in a module that imported 50 others: what a request
-# costs must not grow with the number of modules loaded (and watched).
-MANY = "".join("import helper%02d\n" % i for i in range(HELPERS)) + HELLO
 
 POST = """\
 from mod_python import apache
@@ -113,8 +94,7 @@ def files():
          "htdocs/on/hello.py": HELLO, "htdocs/off/hello.py": HELLO,
          "htdocs/manyon/many.py": MANY, "htdocs/post/post.py": POST,
          "htdocs/write/write.py": WRITE, "htdocs/opts/hello_opts.py": HELLO}
-    for i in range(HELPERS):
-        f["htdocs/manyon/helper%02d.py" % i] = "VALUE = %d\n" % i
+    f.update(helper_files("htdocs/manyon"))
     return f
 
 
@@ -132,24 +112,25 @@ WORKLOADS = (
     ("30 options + 30 path", "GET", "/opts/x", None),
 )
 
-# server label -> (our module?, Debian's?, Python configuration?)
+# server label -> (our module?, Debian's?, Python configuration?, short
+# name: server roots, hence every path a request touches, are of one length)
 SERVERS = {
-    "plain": (False, False, False),
-    "ours-bare": (True, False, False),
-    "ours": (True, False, True),
-    "3.5-bare": (False, True, False),
-    "3.5": (False, True, True),
+    "plain": (False, False, False, "pl"),
+    "ours-bare": (True, False, False, "ob"),
+    "ours": (True, False, True, "ou"),
+    "3.5-bare": (False, True, False, "tb"),
+    "3.5": (False, True, True, "th"),
 }
 
 
 def make_server(label):
-    ours, theirs, with_conf = SERVERS[label]
+    ours, theirs, with_conf, short = SERVERS[label]
     conf = python_conf() if with_conf else ""
     if theirs:
         conf = "LoadModule python_module %s\n" % DEBIAN_SO + conf
     env = {"PYTHONPATH": ""} if theirs else {}
     return Httpd(conf, files=files(), mpm="prefork", mpm_config=MPM + COMMON,
-                 name="cg-" + label.replace(".", ""),
+                 name="cg-" + short,
                  load_python=ours, env=env)
 
 

@@ -13,7 +13,6 @@ void mp_hook_child_init(apr_pool_t *pchild, server_rec *s);
 
 int mp_hook_post_read_request(request_rec *r);
 int mp_hook_translate_name(request_rec *r);
-int mp_hook_location_shortcut(request_rec *r);
 int mp_hook_header_parser(request_rec *r);
 int mp_hook_access_checker(request_rec *r);
 int mp_hook_check_user_id(request_rec *r);

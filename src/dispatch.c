@@ -548,11 +548,10 @@ int mp_hook_post_read_request(request_rec *r)
 
 int mp_hook_translate_name(request_rec *r)
 {
-    return run_phase(r, MP_PHASE_TRANS);
-}
+    int status = run_phase(r, MP_PHASE_TRANS);
 
-int mp_hook_location_shortcut(request_rec *r)
-{
+    if (status != DECLINED)
+        return status;
     /* A <Location> holding a mod_python handler directive: no URI to file
      * translation, as mod_python 3.5 does. */
     return mp_dir_config(r->per_dir_config)->d_is_location == 1 ? OK : DECLINED;
