@@ -35,6 +35,8 @@ typedef struct {
     apr_bucket_brigade *bb_in;      /* body read brigade (r->pool) */
     int body_eof;                   /* end of the request body seen */
     int io_busy;                    /* a body read is waiting without the GIL */
+    int body_error;                 /* status of a failed body read (raised again) */
+    const char *body_why;           /* its reason (static string) */
     const void *config_src;         /* merged layers `config` was made from */
     const void *options_src;        /* merged layers `options` was made from */
 } mp_request;

@@ -41,6 +41,9 @@ PyObject *mp_float_time(apr_time_t t);
 
 /* Raise _apache.SERVER_RETURN(status) in the current interpreter. Returns NULL. */
 PyObject *mp_raise_server_return(int status);
+/* Raise _apache.RequestBodyError(status) (a SERVER_RETURN and an OSError)
+ * with `why` as its strerror.  Returns NULL. */
+PyObject *mp_raise_body_error(int status, const char *why);
 
 /* The status a handler, filter or connection handler returned: res (not
  * consumed) must be an int within C int range.  Anything else (not an int,

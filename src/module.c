@@ -653,6 +653,53 @@ static int add_types(PyObject *m)
     return 0;
 }
 
+/* RequestBodyError.__str__: the reason req.read() gave, else the status. */
+static PyObject *body_error_str(PyObject *unused, PyObject *self)
+{
+    PyObject *why = PyObject_GetAttrString(self, "strerror"), *args;
+
+    (void)unused;
+    if (why != NULL && PyUnicode_Check(why))
+        return why;
+    Py_XDECREF(why);
+    PyErr_Clear();
+    args = PyObject_GetAttrString(self, "args");
+    why = args ? PyObject_Str(args) : NULL;
+    Py_XDECREF(args);
+    return why;
+}
+
+static PyMethodDef body_error_str_def = {"__str__", body_error_str, METH_O, NULL};
+
+/* _apache.RequestBodyError(status): what req.read() raises when the body
+ * cannot be read -- a SERVER_RETURN (uncaught, the client gets status) that
+ * is also an OSError (3.5 raised IOError; code catching it keeps working). */
+static int add_body_error(PyObject *m, PyObject *server_return)
+{
+    PyObject *bases, *dict, *fn, *meth = NULL, *cls = NULL;
+    int rc = -1;
+
+    bases = PyTuple_Pack(2, server_return, PyExc_OSError);
+    dict = PyDict_New();
+    fn = PyCFunction_New(&body_error_str_def, NULL);
+    if (fn != NULL)
+        meth = PyInstanceMethod_New(fn);
+    if (bases != NULL && dict != NULL && meth != NULL
+        && PyDict_SetItemString(dict, "__str__", meth) == 0)
+        cls = PyErr_NewExceptionWithDoc("_apache.RequestBodyError",
+                                        "The request body could not be read; args[0] is "
+                                        "the HTTP status httpd maps the failure to.",
+                                        bases, dict);
+    if (cls != NULL)
+        rc = PyModule_AddObjectRef(m, "RequestBodyError", cls);
+    Py_XDECREF(cls);
+    Py_XDECREF(meth);
+    Py_XDECREF(fn);
+    Py_XDECREF(dict);
+    Py_XDECREF(bases);
+    return rc;
+}
+
 static int mp_module_exec(PyObject *m)
 {
     mp_module_state *st = module_state(m);
@@ -662,7 +709,8 @@ static int mp_module_exec(PyObject *m)
     st->server_return = PyErr_NewException("_apache.SERVER_RETURN", PyExc_Exception, NULL);
     if (st->server_return == NULL)
         return -1;
-    if (PyModule_AddObjectRef(m, "SERVER_RETURN", st->server_return) < 0)
+    if (PyModule_AddObjectRef(m, "SERVER_RETURN", st->server_return) < 0
+        || add_body_error(m, st->server_return) < 0)
         return -1;
     return mp_module_add_constants(m);
 }

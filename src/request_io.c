@@ -8,7 +8,9 @@
  * read beyond the line in a buffer that every later read consumes first, so
  * unlike 3.5 no byte is lost between readline() and read(), and readlines()
  * reads whole lines whatever its size hint.  Memory grows only with the data
- * actually received; LimitRequestBody is enforced (413).
+ * actually received; LimitRequestBody is enforced (413).  A body that
+ * cannot be read raises the status httpd maps the failure to (400, 408, 413)
+ * as a SERVER_RETURN that is also an OSError (_apache.RequestBodyError).
  */
 #include "mp_common.h"
 #include "mp_request.h"
@@ -118,6 +120,42 @@ static apr_status_t pull_body(request_rec *r, apr_bucket_brigade *bb, char *buf,
     return APR_SUCCESS;
 }
 
+/* A body read failed: raise (and remember, for every later read) the
+ * status httpd maps rv to -- 400 cut short or malformed, 408 timeout, 413
+ * too large, AP_FILTER_ERROR when an input filter already answered -- as
+ * RequestBodyError (a SERVER_RETURN and an OSError); one log line says why. */
+static Py_ssize_t body_failed(mp_request *self, request_rec *r, apr_status_t rv)
+{
+    int status = ap_map_http_request_error(rv, HTTP_BAD_REQUEST);
+    const char *why;
+
+    switch (status) {
+    case HTTP_REQUEST_TIME_OUT:
+        why = "the client timed out sending it";
+        break;
+    case HTTP_REQUEST_ENTITY_TOO_LARGE:
+        why = "it exceeds LimitRequestBody";
+        break;
+    case AP_FILTER_ERROR:
+        why = "an input filter refused it and answered the client";
+        break;
+    default:
+        why = r->read_chunked ? "it is cut short or its chunked encoding is broken"
+                              : "it ended before Content-Length bytes (the client closed "
+                                "the connection?)";
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, MP_APLOGNO(0530)
+                  "Request body unreadable after %" APR_OFF_T_FMT " bytes: %s; "
+                  "answering %d", r->read_length, why,
+                  status == AP_FILTER_ERROR ? r->status : status);
+    self->body_eof = 1;
+    self->body_error = status;
+    self->body_why = why;
+    r->connection->keepalive = AP_CONN_CLOSE;
+    mp_raise_body_error(status, apr_psprintf(r->pool, "Request body unreadable: %s", why));
+    return -1;
+}
+
 /* Read up to `want` (> 0) body bytes into buf, GIL released meanwhile.
  * Returns the count, 0 at the end of the body, -1 with an exception set. */
 static Py_ssize_t body_read(mp_request *self, request_rec *r, char *buf, apr_size_t want)
@@ -126,6 +164,11 @@ static Py_ssize_t body_read(mp_request *self, request_rec *r, char *buf, apr_siz
     apr_size_t got = 0;
     int eos = 0;
 
+    if (self->body_error) {
+        mp_raise_body_error(self->body_error, apr_psprintf(r->pool, "Request body "
+                                                           "unreadable: %s", self->body_why));
+        return -1;
+    }
     if (self->body_eof)
         return 0;
     self->io_busy = 1;
@@ -137,21 +180,8 @@ static Py_ssize_t body_read(mp_request *self, request_rec *r, char *buf, apr_siz
         mp_err_dead("mp_request");
         return -1;
     }
-    if (rv != APR_SUCCESS) {
-        int status = ap_map_http_request_error(rv, HTTP_BAD_REQUEST);
-        self->body_eof = 1;
-        r->connection->keepalive = AP_CONN_CLOSE;
-        if (status == HTTP_REQUEST_ENTITY_TOO_LARGE) {
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, MP_APLOGNO(0501)
-                          "Request body exceeds LimitRequestBody");
-            mp_raise_server_return(status);
-            return -1;
-        }
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, rv, r, MP_APLOGNO(0502)
-                      "Reading the request body failed (status %d)", status);
-        PyErr_SetString(PyExc_IOError, "Client read error (Timeout?)");
-        return -1;
-    }
+    if (rv != APR_SUCCESS)
+        return body_failed(self, r, rv);
     r->read_length += (apr_off_t)got;
     if (eos) {
         self->body_eof = 1;

@@ -92,23 +92,45 @@ PyObject *mp_float_time(apr_time_t t)
     return PyFloat_FromDouble((double)t / (double)APR_USEC_PER_SEC);
 }
 
-PyObject *mp_raise_server_return(int status)
+static PyObject *apache_attr(const char *name)
 {
-    PyObject *mod, *exc;
+    PyObject *mod = PyImport_ImportModule("_apache"), *attr;
 
-    mod = PyImport_ImportModule("_apache");
     if (mod == NULL)
         return NULL;
-    exc = PyObject_GetAttrString(mod, "SERVER_RETURN");
+    attr = PyObject_GetAttrString(mod, name);
     Py_DECREF(mod);
+    return attr;
+}
+
+PyObject *mp_raise_server_return(int status)
+{
+    PyObject *exc = apache_attr("SERVER_RETURN"), *val;
+
     if (exc == NULL)
         return NULL;
-    PyObject *val = PyLong_FromLong(status);
+    val = PyLong_FromLong(status);
     if (val != NULL) {
         PyErr_SetObject(exc, val);
         Py_DECREF(val);
     }
     Py_DECREF(exc);
+    return NULL;
+}
+
+PyObject *mp_raise_body_error(int status, const char *why)
+{
+    PyObject *cls = apache_attr("RequestBodyError"), *inst = NULL, *msg = NULL;
+
+    if (cls != NULL)
+        inst = PyObject_CallFunction(cls, "i", status);
+    if (inst != NULL)
+        msg = mp_str(why);
+    if (msg != NULL && PyObject_SetAttrString(inst, "strerror", msg) == 0)
+        PyErr_SetObject(cls, inst);
+    Py_XDECREF(msg);
+    Py_XDECREF(inst);
+    Py_XDECREF(cls);
     return NULL;
 }
 

@@ -21,7 +21,8 @@ memory is bounded: see ``max_memory_size``, ``max_fields`` and ``max_files``
 below.  A request over a limit is refused with 413, a malformed body with
 400, a POST without a length with 411 and an unknown body type with 501
 (each raised as ``apache.SERVER_RETURN`` and logged at level info with the
-reason).
+reason).  A body the client cuts short or sends too slowly gets the status
+``req.read()`` raises for it (400, 408; logged there).
 """
 
 import html
@@ -236,6 +237,8 @@ class _BodyReader:
             return
         try:
             data = self.req.read(_CHUNK)
+        except apache.SERVER_RETURN:
+            raise       # req.read() mapped it (400/408/413) and logged why
         except OSError as e:
             raise _FormError(apache.HTTP_BAD_REQUEST, "MP0375",
                              "client read error while reading the form: %s" % e)
