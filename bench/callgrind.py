@@ -6,9 +6,11 @@ Each server runs as `apache2 -X` (prefork, one process) under
 client connection ends in a dump of its own.  A workload is sent on
 keep-alive connections of N1 and N2 requests; the cost of one request is
 (Ir(N2) - Ir(N1)) / (N2 - N1), so start-up, connection set-up and whatever
-a connection costs once cancel.  Each workload is measured REPEAT times;
-the spread of those estimates is printed (repeatable within a few tenths
-of a percent on an idle or a busy machine: instructions, not time).
+a connection costs once cancel.  Each workload is measured REPEAT times
+and the median reported with the spread of the estimates (a few tenths of
+a percent, on an idle or a busy machine: instructions, not time; a window
+that catches an interpreter's occasional work, such as a garbage
+collection, stands out and the median leaves it aside).
 
 Servers: a static file on an httpd without any Python module ("plain");
 our module loaded with no Python configuration ("ours-bare") and with the
@@ -256,7 +258,7 @@ def main():
         t0 = time.monotonic()
         res = measure(label, wl, args.n1, args.n2, args.repeat, args.keep)
         for name, vals in res.items():
-            m = statistics.mean(vals)
+            m = statistics.median(vals)
             spread = (max(vals) - min(vals)) / m * 100 if m else 0.0
             table[(label, name)] = m
             print("%-12s %-22s %9.0f Ir/request  (%s; spread %.2f%%)"
@@ -264,7 +266,7 @@ def main():
                   flush=True)
         print("%-12s (%.0f s)" % (label, time.monotonic() - t0), flush=True)
     print("\nIr per request (callgrind, apache2 -X prefork, (Ir(N2)-Ir(N1))/(N2-N1), "
-          "N1=%d N2=%d, mean of %d)" % (args.n1, args.n2, args.repeat))
+          "N1=%d N2=%d, median of %d)" % (args.n1, args.n2, args.repeat))
     cols = [s for s in ("plain", "ours-bare", "ours", "3.5-bare", "3.5") if s in labels]
     print("| workload | " + " | ".join(cols) + " |")
     print("|---|" + "---:|" * len(cols))

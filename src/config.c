@@ -177,6 +177,21 @@ static apr_hash_t *mp_merge_hashes(apr_pool_t *p, apr_hash_t *base, apr_hash_t *
     return apr_hash_overlay(p, add, base);
 }
 
+static int mp_hash_empty(apr_hash_t *h)
+{
+    return h == NULL || apr_hash_count(h) == 0;
+}
+
+/* No mod_python directive in d: every flag, PythonInterpreter and
+ * PythonPath leaves its name in the directives table, every handler line
+ * a bit in phases. */
+static int mp_dir_unset(const mp_dir_cfg *d)
+{
+    return d->phases == 0 && d->d_is_location == 0 && mp_layer_empty(d->directives)
+        && mp_layer_empty(d->options) && mp_hash_empty(d->in_filters)
+        && mp_hash_empty(d->out_filters);
+}
+
 #define MP_MERGE_INT(f) (add->f != MP_UNSET ? add->f : base->f)
 #define MP_MERGE_PTR(f) (add->f != NULL ? add->f : base->f)
 
@@ -184,8 +199,16 @@ void *mp_merge_dir_config(apr_pool_t *p, void *basev, void *addv)
 {
     const mp_dir_cfg *base = basev;
     const mp_dir_cfg *add = addv;
-    mp_dir_cfg *m = apr_palloc(p, sizeof(*m));
+    mp_dir_cfg *m;
     int i;
+
+    /* The common case per request: sections without mod_python directives
+     * on the way to the one with them.  Merged onto such a base, add comes
+     * out unchanged: no copy. */
+    if (mp_dir_unset(base) && (add->config_dir != NULL || base->config_dir == NULL)) {
+        return addv;
+    }
+    m = apr_palloc(p, sizeof(*m));
 
     m->autoreload = MP_MERGE_INT(autoreload);
     m->debug = MP_MERGE_INT(debug);

@@ -423,6 +423,7 @@ static mp_handler *request_list(request_rec *r, const mp_handler *conf,
 
 static ap_in_filter_func python_in_filter;
 static ap_out_filter_func python_out_filter;
+static ap_filter_rec_t *includes_filter;       /* mod_include's, if loaded */
 
 void mp_dispatch_set_filters(ap_in_filter_func in, ap_out_filter_func out)
 {
@@ -436,8 +437,7 @@ static int python_filter_in(const ap_filter_t *f)
     for (; f != NULL; f = f->next) {
         const ap_filter_rec_t *fr = f->frec;
         if (fr->filter_func.in_func == python_in_filter
-            || fr->filter_func.out_func == python_out_filter
-            || (fr->name != NULL && strcasecmp(fr->name, "includes") == 0))
+            || fr->filter_func.out_func == python_out_filter || fr == includes_filter)
             return 1;
     }
     return 0;
@@ -721,6 +721,7 @@ void mp_hook_child_init(apr_pool_t *pchild, server_rec *s)
     mp_reqstate_set_end_hook(request_end);
     if (apr_pool_create(&cache_pool, NULL) != APR_SUCCESS)
         cache_pool = NULL;
+    includes_filter = ap_get_output_filter_handle("INCLUDES");
     if (mp_interp_child_init(pchild, s, &settings) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, MP_APLOGNO(0209)
                      "Python could not be started in this child: mod_python handlers "
