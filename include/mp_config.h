@@ -1,6 +1,6 @@
 /*
  * mp_config.h - typed per-directory and per-server configuration, the
- * directive handlers (table lives in mod_python.c) and the phase catalogue.
+ * directive handlers and their table (MP_DIRECTIVES) and the phase catalogue.
  */
 #ifndef MP_CONFIG_H
 #define MP_CONFIG_H
@@ -117,17 +117,86 @@ typedef struct {
     ap_out_filter_func out;
 } mp_filter_kind;
 
-/* Directive handlers (the command table is in mod_python.c). */
+/* Directive handlers, named by MP_DIRECTIVES below.  As in httpd's own
+ * modules, cmd->info says what a directive sets: */
+#define MP_PHASE_INFO(phase) ((void *)(intptr_t)(phase))            /* mp_cmd_handler */
+#define MP_FLAG_SLOT(field) ((void *)APR_OFFSETOF(mp_dir_cfg, field)) /* mp_cmd_*flag */
 const char *mp_cmd_handler(cmd_parms *cmd, void *mconfig, const char *args);
 const char *mp_cmd_handler_module(cmd_parms *cmd, void *mconfig, const char *args);
 const char *mp_cmd_connection_handler(cmd_parms *cmd, void *mconfig, const char *args);
 const char *mp_cmd_filter(cmd_parms *cmd, void *mconfig, const char *handler, const char *name);
+/* On/Off into the int at MP_FLAG_SLOT; recorded for req.get_config() and,
+ * outside any section, server.get_config() (mp_cmd_dir_flag: not the
+ * server's, as mod_python 3.5 did for PythonInterpPerDirectory). */
 const char *mp_cmd_flag(cmd_parms *cmd, void *mconfig, int on);
+const char *mp_cmd_dir_flag(cmd_parms *cmd, void *mconfig, int on);
 const char *mp_cmd_interpreter(cmd_parms *cmd, void *mconfig, const char *arg);
 const char *mp_cmd_path(cmd_parms *cmd, void *mconfig, const char *arg);
 const char *mp_cmd_option(cmd_parms *cmd, void *mconfig, const char *key, const char *val);
 const char *mp_cmd_import(cmd_parms *cmd, void *mconfig, const char *module, const char *interp);
 const char *mp_cmd_optimize(cmd_parms *cmd, void *mconfig, const char *arg);
+
+#define MP_HANDLER_CMD(name, phase, ctx, help) \
+    AP_INIT_RAW_ARGS(name, mp_cmd_handler, MP_PHASE_INFO(phase), ctx, help)
+#define MP_FLAG_CMD(name, fn, field, help) \
+    AP_INIT_FLAG(name, fn, MP_FLAG_SLOT(field), OR_ALL, help)
+
+/* The directive table, less its {NULL} end: the module record's (mod_python.c)
+ * and the configuration unit test's.  in_kind/out_kind: the mp_filter_kind
+ * of PythonInputFilter/PythonOutputFilter. */
+#define MP_DIRECTIVES(in_kind, out_kind) \
+    MP_HANDLER_CMD("PythonPostReadRequestHandler", MP_PHASE_POST_READ_REQUEST, \
+                   RSRC_CONF, "Python post-read-request handlers."), \
+    MP_HANDLER_CMD("PythonTransHandler", MP_PHASE_TRANS, RSRC_CONF, \
+                   "Python filename translation handlers."), \
+    MP_HANDLER_CMD("PythonHeaderParserHandler", MP_PHASE_HEADER_PARSER, OR_ALL, \
+                   "Python header parser handlers."), \
+    MP_HANDLER_CMD("PythonInitHandler", MP_PHASE_INIT, OR_ALL, \
+                   "Python request initialisation handlers."), \
+    MP_HANDLER_CMD("PythonAccessHandler", MP_PHASE_ACCESS, OR_ALL, \
+                   "Python access by host address handlers."), \
+    MP_HANDLER_CMD("PythonAuthenHandler", MP_PHASE_AUTHEN, OR_ALL, \
+                   "Python authentication handlers."), \
+    MP_HANDLER_CMD("PythonAuthzHandler", MP_PHASE_AUTHZ, OR_ALL, \
+                   "Python authorization handlers."), \
+    MP_HANDLER_CMD("PythonTypeHandler", MP_PHASE_TYPE, OR_ALL, \
+                   "Python MIME type checker/setter handlers."), \
+    MP_HANDLER_CMD("PythonFixupHandler", MP_PHASE_FIXUP, OR_ALL, \
+                   "Python fixups handlers."), \
+    MP_HANDLER_CMD("PythonHandler", MP_PHASE_HANDLER, OR_ALL, \
+                   "Python request (content) handlers."), \
+    MP_HANDLER_CMD("PythonLogHandler", MP_PHASE_LOG, OR_ALL, \
+                   "Python logger handlers."), \
+    MP_HANDLER_CMD("PythonCleanupHandler", MP_PHASE_CLEANUP, OR_ALL, \
+                   "Python clean up handlers."), \
+    AP_INIT_RAW_ARGS("PythonConnectionHandler", mp_cmd_connection_handler, NULL, \
+                     RSRC_CONF, "Python connection handlers."), \
+    AP_INIT_RAW_ARGS("PythonHandlerModule", mp_cmd_handler_module, NULL, OR_ALL, \
+                     "A Python module containing handlers to be executed."), \
+    AP_INIT_TAKE12("PythonInputFilter", mp_cmd_filter, (void *)(in_kind), \
+                   RSRC_CONF | ACCESS_CONF, "Python input filter: handler [name]."), \
+    AP_INIT_TAKE12("PythonOutputFilter", mp_cmd_filter, (void *)(out_kind), \
+                   RSRC_CONF | ACCESS_CONF, "Python output filter: handler [name]."), \
+    MP_FLAG_CMD("PythonEnablePdb", mp_cmd_flag, enable_pdb, \
+                "Run handlers in pdb (On/Off, -DONE_PROCESS only)."), \
+    MP_FLAG_CMD("PythonDebug", mp_cmd_flag, debug, \
+                "Send Python tracebacks to the client (On/Off)."), \
+    MP_FLAG_CMD("PythonInterpPerDirectory", mp_cmd_dir_flag, interp_per_directory, \
+                "One Python interpreter per directory (On/Off)."), \
+    MP_FLAG_CMD("PythonInterpPerDirective", mp_cmd_flag, interp_per_directive, \
+                "One Python interpreter per directive's directory (On/Off)."), \
+    MP_FLAG_CMD("PythonAutoReload", mp_cmd_flag, autoreload, \
+                "Re-import changed modules before handlers run (On/Off)."), \
+    AP_INIT_TAKE1("PythonInterpreter", mp_cmd_interpreter, NULL, OR_ALL, \
+                  "Name of the Python interpreter to use."), \
+    AP_INIT_TAKE1("PythonPath", mp_cmd_path, NULL, OR_ALL, \
+                  "Python expression giving sys.path."), \
+    AP_INIT_TAKE12("PythonOption", mp_cmd_option, NULL, OR_ALL, \
+                   "Key [value] passed to Python handlers."), \
+    AP_INIT_TAKE2("PythonImport", mp_cmd_import, NULL, RSRC_CONF, \
+                  "Module to import at child start: module interpreter_name."), \
+    AP_INIT_TAKE1("PythonOptimize", mp_cmd_optimize, NULL, RSRC_CONF, \
+                  "Run Python with optimisation level 2 (On/Off).")
 
 /* Effective PythonOptimize of the main server (read at child init). */
 int mp_config_optimize(server_rec *s);
@@ -137,7 +206,8 @@ int mp_config_optimize(server_rec *s);
 const char *mp_canonical_dir(apr_pool_t *p, const char *dir);
 
 /* Resolve a wildcard/regex handler directory against filename
- * (directives.md 1.4); returns h->directory when nothing matches. */
+ * (mod_python 3.5 manual, "Python*Handler Directive Syntax"); returns h->directory
+ * when nothing matches. */
 const char *mp_resolve_directory(apr_pool_t *p, const mp_handler *h, const char *filename);
 
 /* Extension of filename as mod_python matches it: "." + all after the first

@@ -1,4 +1,5 @@
-/* mp_conn.h - the mp_conn object (python-api.md §6). */
+/* mp_conn.h - the mp_conn object (mod_python 3.5 manual: "Connection Object
+ * (mp_conn)"). */
 #ifndef MP_CONN_H
 #define MP_CONN_H
 

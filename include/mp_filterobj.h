@@ -1,5 +1,5 @@
 /* mp_filterobj.h - the mp_filter object, one per filter invocation
- * (python-api.md §8). */
+ * (mod_python 3.5 manual: "Filter Object (mp_filter)"). */
 #ifndef MP_FILTEROBJ_H
 #define MP_FILTEROBJ_H
 

@@ -1,4 +1,4 @@
-/* mp_finfo.h - the mp_finfo object (python-api.md §9). */
+/* mp_finfo.h - the mp_finfo object (req.finfo, apache.stat()). */
 #ifndef MP_FINFO_H
 #define MP_FINFO_H
 

@@ -1,4 +1,4 @@
-/* mp_hlist.h - the mp_hlist object: iterator over a handler list (python-api.md §5). */
+/* mp_hlist.h - the mp_hlist object: iterator over a handler list (req.hlist). */
 #ifndef MP_HLIST_H
 #define MP_HLIST_H
 

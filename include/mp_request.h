@@ -1,4 +1,4 @@
-/* mp_request.h - the mp_request object (python-api.md §4). */
+/* mp_request.h - the mp_request object (mod_python 3.5 manual: "Request Object"). */
 #ifndef MP_REQUEST_H
 #define MP_REQUEST_H
 
@@ -78,7 +78,7 @@ static inline request_rec *mp_request_rec(mp_request *self)
 void mp_request_io_free(mp_request *self);
 
 /* request_wsgi.c: req.build_wsgi_env() and req.wsgi_start_response()
- * (stdlib.md §7), listed in mp_request_other_methods. */
+ * (PEP 3333; mod_python.wsgi), listed in mp_request_other_methods. */
 PyObject *mp_request_build_wsgi_env(PyObject *self, PyObject *unused);
 PyObject *mp_request_wsgi_start_response(PyObject *self, PyObject *args, PyObject *kw);
 

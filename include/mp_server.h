@@ -1,4 +1,5 @@
-/* mp_server.h - the mp_server object (python-api.md §7). */
+/* mp_server.h - the mp_server object (mod_python 3.5 manual: "Server Object
+ * (mp_server)"). */
 #ifndef MP_SERVER_H
 #define MP_SERVER_H
 

@@ -1,5 +1,6 @@
 /* mp_table.h - the mp_table object: an ordered, case-insensitive,
- * multi-valued mapping over an apr_table_t (python-api.md §2). */
+ * multi-valued mapping over an apr_table_t (mod_python 3.5 manual: "Table Object
+ * (mp_table)"). */
 #ifndef MP_TABLE_H
 #define MP_TABLE_H
 

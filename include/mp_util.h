@@ -1,6 +1,6 @@
 /*
  * mp_util.h - small helpers shared by every layer: C <-> Python string
- * conversion (the spec's rules), time conversion.  Depends on nothing of ours.
+ * conversion (rules below), time conversion.  Depends on nothing of ours.
  */
 #ifndef MP_UTIL_H
 #define MP_UTIL_H

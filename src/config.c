@@ -3,7 +3,8 @@
  * per-directory and per-server configuration (create/merge) and the
  * directive handlers named by the command table in mod_python.c.
  *
- * See spec directives.md §1-§3.  Everything here runs at configuration
+ * See "Apache Configuration Directives" in the mod_python 3.5 manual and
+ * README.md.  Everything here runs at configuration
  * time (or .htaccess parse time), except the merges, which httpd runs per
  * request, and the small lookup helpers used by the dispatcher.
  *
@@ -51,7 +52,7 @@ int mp_phase_lookup(const char *name)
     return -1;
 }
 
-/* Phases PythonHandlerModule registers (directives.md §3.2). */
+/* Phases PythonHandlerModule registers (mod_python 3.5 manual: PythonHandlerModule). */
 static const mp_phase_t mp_module_phases[] = {
     MP_PHASE_POST_READ_REQUEST, MP_PHASE_TRANS, MP_PHASE_HEADER_PARSER,
     MP_PHASE_ACCESS, MP_PHASE_AUTHEN, MP_PHASE_AUTHZ, MP_PHASE_TYPE,
@@ -636,12 +637,12 @@ static void mp_register_hline(apr_pool_t *p, mp_dir_cfg *dc, int phase,
 const char *mp_cmd_handler(cmd_parms *cmd, void *mconfig, const char *args)
 {
     mp_dir_cfg *dc = mconfig;
-    int phase = mp_phase_lookup(cmd->cmd->name);
+    intptr_t phase = (intptr_t)cmd->info;    /* MP_PHASE_INFO() */
     mp_handler proto;
     mp_hline hl;
     const char *err;
 
-    if (phase < 0 || phase == MP_PHASE_CONNECTION) {
+    if (phase < 0 || phase >= MP_PHASE_CONNECTION) {
         return apr_psprintf(cmd->pool, "%s: not a mod_python phase directive",
                             cmd->cmd->name);
     }
@@ -657,7 +658,7 @@ const char *mp_cmd_handler(cmd_parms *cmd, void *mconfig, const char *args)
     if ((err = mp_directive_context(cmd, &proto)) != NULL) {
         return err;
     }
-    mp_register_hline(cmd->pool, dc, phase, &hl, &proto);
+    mp_register_hline(cmd->pool, dc, (mp_phase_t)phase, &hl, &proto);
     dc->d_is_location = proto.is_location;
     return NULL;
 }
@@ -768,34 +769,24 @@ static void mp_set_directive(cmd_parms *cmd, mp_dir_cfg *dc, const char *val, in
     }
 }
 
-const char *mp_cmd_flag(cmd_parms *cmd, void *mconfig, int on)
+/* Set the int flag at offset cmd->info (MP_FLAG_SLOT()) of the directory
+ * config, and record it for get_config(): for the server too when
+ * server_too and written outside any section. */
+static const char *set_flag(cmd_parms *cmd, mp_dir_cfg *dc, int on, int server_too)
 {
-    mp_dir_cfg *dc = mconfig;
-    const char *name = cmd->cmd->name;
-    int server_too = 1;
-
-    on = on ? 1 : 0;
-    if (strcmp(name, "PythonEnablePdb") == 0) {
-        dc->enable_pdb = on;
-    }
-    else if (strcmp(name, "PythonDebug") == 0) {
-        dc->debug = on;
-    }
-    else if (strcmp(name, "PythonInterpPerDirectory") == 0) {
-        dc->interp_per_directory = on;
-        server_too = 0;
-    }
-    else if (strcmp(name, "PythonInterpPerDirective") == 0) {
-        dc->interp_per_directive = on;
-    }
-    else if (strcmp(name, "PythonAutoReload") == 0) {
-        dc->autoreload = on;
-    }
-    else {
-        return apr_psprintf(cmd->pool, "%s: not a mod_python flag directive", name);
-    }
+    *(int *)((char *)dc + (apr_size_t)cmd->info) = on ? 1 : 0;
     mp_set_directive(cmd, dc, on ? "1" : "0", server_too);
     return NULL;
+}
+
+const char *mp_cmd_flag(cmd_parms *cmd, void *mconfig, int on)
+{
+    return set_flag(cmd, mconfig, on, 1);
+}
+
+const char *mp_cmd_dir_flag(cmd_parms *cmd, void *mconfig, int on)
+{
+    return set_flag(cmd, mconfig, on, 0);
 }
 
 const char *mp_cmd_interpreter(cmd_parms *cmd, void *mconfig, const char *arg)

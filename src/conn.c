@@ -1,7 +1,7 @@
 /*
- * conn.c - the mp_conn object (python-api.md §6): a conn_rec wrapper with
- * the connection-handler I/O (read/readline/write through the
- * connection's filter chains).
+ * conn.c - the mp_conn object (mod_python 3.5 manual: "Connection Object
+ * (mp_conn)"): a conn_rec wrapper with the connection-handler I/O
+ * (read/readline/write through the connection's filter chains).
  *
  * The object is marked dead by a cleanup on c->pool (killed in dealloc);
  * every attribute and method then raises instead of touching freed memory.

@@ -1,6 +1,7 @@
 /*
- * filter.c - httpd entry points of Python filters (handlers.md §8.1) and
- * the mod_include "#python" element (§8.3).
+ * filter.c - httpd entry points of Python filters (mod_python 3.5 manual: "Overview
+ * of a Filter Handler") and the mod_include "#python" element ("Server Side
+ * Includes").
  *
  * One call of mp_output_filter()/mp_input_filter() is one "invocation":
  * pick the handler entry, enter the interpreter, wrap the brigades in a new

@@ -1,7 +1,7 @@
 /*
- * filterobj.c - the mp_filter object (python-api.md §8): one object per
- * invocation of a Python filter (or per SSI #python element), wrapping the
- * brigades of that invocation.
+ * filterobj.c - the mp_filter object (mod_python 3.5 manual: "Filter Object
+ * (mp_filter)"): one object per invocation of a Python filter (or per SSI #python
+ * element), wrapping the brigades of that invocation.
  *
  * Ownership rules:
  *  - write() copies the caller's bytes into heap buckets; nothing keeps a

@@ -1,5 +1,5 @@
 /*
- * finfo.c - the mp_finfo object (python-api.md §9): an apr_finfo_t, either
+ * finfo.c - the mp_finfo object (req.finfo, apache.stat()): an apr_finfo_t, either
  * a live view of httpd memory (req.finfo, kept valid by `owner`) or an owned
  * copy with its own pool (apache.stat()).
  */

@@ -1,5 +1,5 @@
 /*
- * hlist.c - the mp_hlist object (python-api.md §5): a cursor over a
+ * hlist.c - the mp_hlist object (req.hlist): a cursor over a
  * handler list (mp_handler entries).
  *
  * The list memory lives in an APR pool (normally the request's or the

@@ -34,7 +34,9 @@ static _Thread_local mp_thread *tls;
 static apr_threadkey_t *thread_key;
 
 static apr_pool_t *child_pool;       /* pchild: set once, by mp_interp_child_init */
-static apr_pool_t *interp_pool;      /* allocations under create_mutex/reg_mutex */
+static apr_pool_t *interp_pool;      /* allocations under create_mutex/reg_mutex; not
+                                        a sub-pool of pchild, which would be gone
+                                        before child_exit() (pchild's cleanup) runs */
 static apr_thread_mutex_t *reg_mutex;
 static apr_thread_mutex_t *create_mutex;
 static apr_thread_mutex_t *exit_mutex;
@@ -457,7 +459,7 @@ apr_status_t mp_interp_child_init(apr_pool_t *pchild, server_rec *s,
 
     main_server = s;
     child_pool = pchild;
-    if ((rv = apr_pool_create(&interp_pool, pchild)) != APR_SUCCESS
+    if ((rv = apr_pool_create(&interp_pool, NULL)) != APR_SUCCESS
         || (rv = apr_thread_mutex_create(&reg_mutex, APR_THREAD_MUTEX_DEFAULT, pchild))
         || (rv = apr_thread_mutex_create(&create_mutex, APR_THREAD_MUTEX_DEFAULT, pchild))
         || (rv = apr_thread_mutex_create(&exit_mutex, APR_THREAD_MUTEX_DEFAULT, pchild))

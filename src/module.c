@@ -1,5 +1,6 @@
 /*
- * module.c - the built-in `_apache` module (python-api.md §1.1, §3).
+ * module.c - the built-in `_apache` module (mod_python 3.5 manual: "apache - Access
+ * to Apache Internals").
  *
  * PEP 489 multi-phase init: every (sub-)interpreter gets its own module
  * object with its own SERVER_RETURN class in the module state.  The object
@@ -262,7 +263,7 @@ static PyObject *mod_register_cleanup(PyObject *self, PyObject *args, PyObject *
 }
 
 /* ------------------------------------------------------------------ */
-/* Global mutexes (python-api.md §3.3)                                 */
+/* Global mutexes (_global_lock & co., used by Session)              */
 
 /* FNV-1a over the key's bytes: the same in every process of a server run
  * (Python's own str hash is randomised per process). */
@@ -396,7 +397,7 @@ static PyObject *mod_mutex_count(PyObject *self, PyObject *noargs)
 }
 
 /* ------------------------------------------------------------------ */
-/* Reload bindings for the importer (architecture.md §3.3)             */
+/* Reload bindings for the importer (README: PythonAutoReload)        */
 
 static mp_watch *current_watch(void)
 {

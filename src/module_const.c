@@ -1,7 +1,8 @@
 /*
  * module_const.c - the constants of the built-in _apache module
- * (python-api.md §1.3): httpd and APR values taken from the headers of the
- * httpd we are built against, so mod_python.apache never hard-codes them.
+ * (the constants of mod_python 3.5's apache module): httpd and APR values taken
+ * from the headers of the httpd we are built against, so mod_python.apache never
+ * hard-codes them.
  */
 #include "mp_common.h"
 #include "mp_module.h"

@@ -1,5 +1,5 @@
 /*
- * module_qs.c - _apache.parse_qs / parse_qsl (python-api.md §3.1).
+ * module_qs.c - _apache.parse_qs / parse_qsl (mod_python 3.5 manual: util.parse_qs).
  *
  * Unlike 3.5's C version this one never mixes up short pairs: every pair is
  * cut out of its own copy of the segment (3.5 corrupted `p=2&q=tea`).

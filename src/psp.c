@@ -25,6 +25,7 @@
 
 #include "mp_interp.h"
 #include "mp_psp.h"
+#include "mp_psp_parser.h"
 
 /* ------------------------------------------------------------ file input */
 
@@ -65,7 +66,8 @@ static int read_all(int fd, size_t hint, char **data, size_t *len)
     return 0;
 }
 
-int mp_psp_read_file(const char *path, char **data, size_t *len)
+/* mp_psp_read_fn: a whole regular file (EISDIR/EINVAL for others). */
+static int read_file(const char *path, char **data, size_t *len)
 {
     struct stat st;
     int fd, err;
@@ -215,9 +217,9 @@ static PyObject *psp_parse(PyObject *self, PyObject *args, PyObject *kw)
         goto done;
     }
     MP_BEGIN_BLOCKING
-    err = mp_psp_read_file(path, &data, &len);
+    err = read_file(path, &data, &len);
     if (err == 0)
-        mp_psp_translate(data, len, dir, &res);
+        mp_psp_translate(data, len, dir, read_file, &res);
     MP_END_BLOCKING
     if (err != 0) {
         errno = err;
@@ -261,7 +263,7 @@ static PyObject *psp_parsestring(PyObject *self, PyObject *arg)
                             "bytes, not %.100s", Py_TYPE(arg)->tp_name);
     }
     MP_BEGIN_BLOCKING
-    mp_psp_translate(src, (size_t)n, NULL, &res);
+    mp_psp_translate(src, (size_t)n, NULL, read_file, &res);
     MP_END_BLOCKING
     if (view.obj != NULL)
         PyBuffer_Release(&view);

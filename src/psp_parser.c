@@ -11,9 +11,9 @@
  * and in `struct mp_psp_scan` (yyextra): no globals, no Python API, so it
  * runs with the GIL released on any number of threads.  Input comes from
  * memory (YY_INPUT below), never from stdio; included files are read whole
- * by mp_psp_read_file() and pushed as new buffers.
+ * by the reader the caller passes in and pushed as new buffers.
  *
- * Generated code (stdlib.md section 3.1): the page becomes one Python
+ * Generated code (as mod_python 3.5's psp): the page becomes one Python
  * source whose line numbers follow the page's own lines:
  *   text          -> req.write("""text""",0)   (" escaped, backslashes
  *                    doubled so text is always written literally)
@@ -713,7 +713,7 @@ static const flex_int16_t yy_chk[156] =
 #include <stdlib.h>
 #include <string.h>
 
-#include "mp_psp.h"
+#include "mp_psp_parser.h"
 
 /* YY_FATAL_ERROR is ours, so flex's own yy_fatal_error() goes unused. */
 #pragma GCC diagnostic ignored "-Wunused-function"
@@ -729,6 +729,7 @@ struct mp_psp_src {
 struct mp_psp_scan {
     mp_psp_result *res;
     const char *dir;
+    mp_psp_read_fn read;          /* reads included files */
     struct mp_psp_src src[MP_PSP_MAX_INCLUDE_DEPTH + 1];
     int depth;                    /* index of the source being scanned */
     mp_psp_buf ws;                /* indentation of the current code line */
@@ -744,19 +745,20 @@ static int push_include(struct mp_psp_scan *st, void *scanner,
                         const char *text, size_t len);
 static void close_code(struct mp_psp_scan *st);
 static void pop_source(struct mp_psp_scan *st);
+static void buf_append(mp_psp_buf *buf, const char *s, size_t n);
 
 #define YY_INPUT(buf, result, max_size) \
     ((result) = scan_input(yyextra, (buf), (int)(max_size)))
 #define YY_FATAL_ERROR(msg) scan_fatal((msg), yyscanner)
 #define YY_NO_UNISTD_H 1
 
-#define OUT(st, s) mp_psp_buf_append(&(st)->res->code, (s), sizeof(s) - 1)
-#define OUTN(st, s, n) mp_psp_buf_append(&(st)->res->code, (s), (size_t)(n))
-#line 756 "src/psp_parser.c"
+#define OUT(st, s) buf_append(&(st)->res->code, (s), sizeof(s) - 1)
+#define OUTN(st, s, n) buf_append(&(st)->res->code, (s), (size_t)(n))
+#line 758 "src/psp_parser.c"
 #define YY_NO_INPUT 1
 #define YY_NO_UNISTD_H 1
 
-#line 760 "src/psp_parser.c"
+#line 762 "src/psp_parser.c"
 
 #define INITIAL 0
 #define TEXT 1
@@ -1017,10 +1019,10 @@ YY_DECL
 		}
 
 	{
-#line 86 "src/psp_parser.l"
+#line 88 "src/psp_parser.l"
 
 
-#line 1024 "src/psp_parser.c"
+#line 1026 "src/psp_parser.c"
 
 	while ( /*CONSTCOND*/1 )		/* loops until end-of-file is reached */
 		{
@@ -1076,7 +1078,7 @@ do_action:	/* This label is used only to access EOF actions. */
 case 1:
 /* rule 1 can match eol */
 YY_RULE_SETUP
-#line 88 "src/psp_parser.l"
+#line 90 "src/psp_parser.l"
 {
     /* the first character of the page: open the first text string */
     OUT(yyextra, "req.write(\"\"\"");
@@ -1086,7 +1088,7 @@ YY_RULE_SETUP
 	YY_BREAK
 case 2:
 YY_RULE_SETUP
-#line 95 "src/psp_parser.l"
+#line 97 "src/psp_parser.l"
 {
     OUT(yyextra, "\"\"\",0); req.write(str(");
     yyextra->in_expr = 1;
@@ -1095,7 +1097,7 @@ YY_RULE_SETUP
 	YY_BREAK
 case 3:
 YY_RULE_SETUP
-#line 101 "src/psp_parser.l"
+#line 103 "src/psp_parser.l"
 {
     OUT(yyextra, "\"\"\",0);");
     yyextra->ws.len = 0;
@@ -1106,44 +1108,44 @@ YY_RULE_SETUP
 	YY_BREAK
 case 4:
 YY_RULE_SETUP
-#line 109 "src/psp_parser.l"
+#line 111 "src/psp_parser.l"
 { BEGIN(DIRECTIVE); }
 	YY_BREAK
 case 5:
 YY_RULE_SETUP
-#line 111 "src/psp_parser.l"
+#line 113 "src/psp_parser.l"
 { BEGIN(COMMENT); }
 	YY_BREAK
 case 6:
 /* rule 6 can match eol */
 YY_RULE_SETUP
-#line 113 "src/psp_parser.l"
+#line 115 "src/psp_parser.l"
 { OUT(yyextra, "\n"); }
 	YY_BREAK
 case 7:
 YY_RULE_SETUP
-#line 115 "src/psp_parser.l"
+#line 117 "src/psp_parser.l"
 { OUT(yyextra, "\\\\"); }
 	YY_BREAK
 case 8:
 YY_RULE_SETUP
-#line 117 "src/psp_parser.l"
+#line 119 "src/psp_parser.l"
 { OUT(yyextra, "\\\""); }
 	YY_BREAK
 case 9:
 YY_RULE_SETUP
-#line 119 "src/psp_parser.l"
+#line 121 "src/psp_parser.l"
 { OUT(yyextra, "\\x00"); }
 	YY_BREAK
 case 10:
 YY_RULE_SETUP
-#line 121 "src/psp_parser.l"
+#line 123 "src/psp_parser.l"
 { OUTN(yyextra, yytext, yyleng); }
 	YY_BREAK
 case 11:
 /* rule 11 can match eol */
 YY_RULE_SETUP
-#line 123 "src/psp_parser.l"
+#line 125 "src/psp_parser.l"
 {
     OUT(yyextra, "\n");
     yyextra->seen_newline = 1;
@@ -1152,7 +1154,7 @@ YY_RULE_SETUP
 	YY_BREAK
 case 12:
 YY_RULE_SETUP
-#line 129 "src/psp_parser.l"
+#line 131 "src/psp_parser.l"
 {
     close_code(yyextra);
     BEGIN(TEXT);
@@ -1160,7 +1162,7 @@ YY_RULE_SETUP
 	YY_BREAK
 case 13:
 YY_RULE_SETUP
-#line 134 "src/psp_parser.l"
+#line 136 "src/psp_parser.l"
 {
     OUT(yyextra, ":");
     yyextra->after_colon = 1;
@@ -1168,7 +1170,7 @@ YY_RULE_SETUP
 	YY_BREAK
 case 14:
 YY_RULE_SETUP
-#line 139 "src/psp_parser.l"
+#line 141 "src/psp_parser.l"
 {
     OUTN(yyextra, yytext, yyleng);
     yyextra->after_colon = 0;
@@ -1176,18 +1178,18 @@ YY_RULE_SETUP
 	YY_BREAK
 case 15:
 YY_RULE_SETUP
-#line 144 "src/psp_parser.l"
+#line 146 "src/psp_parser.l"
 {
     /* the leading white space of a code line is its indentation */
     yyextra->ws.len = 0;
-    mp_psp_buf_append(&yyextra->ws, yytext, (size_t)yyleng);
+    buf_append(&yyextra->ws, yytext, (size_t)yyleng);
     OUTN(yyextra, yytext, yyleng);
     BEGIN(CODE);
 }
 	YY_BREAK
 case 16:
 YY_RULE_SETUP
-#line 152 "src/psp_parser.l"
+#line 154 "src/psp_parser.l"
 {
     /* the block ends at the start of a line: keep the last indentation */
     yyless(0);
@@ -1197,7 +1199,7 @@ YY_RULE_SETUP
 case 17:
 /* rule 17 can match eol */
 YY_RULE_SETUP
-#line 158 "src/psp_parser.l"
+#line 160 "src/psp_parser.l"
 {
     /* a line at column 0, or an empty line, ends the indentation */
     yyextra->ws.len = 0;
@@ -1207,7 +1209,7 @@ YY_RULE_SETUP
 	YY_BREAK
 case 18:
 YY_RULE_SETUP
-#line 165 "src/psp_parser.l"
+#line 167 "src/psp_parser.l"
 {
     if (!push_include(yyextra, yyscanner, yytext, (size_t)yyleng))
         yyterminate();
@@ -1216,24 +1218,24 @@ YY_RULE_SETUP
 	YY_BREAK
 case 19:
 YY_RULE_SETUP
-#line 171 "src/psp_parser.l"
+#line 173 "src/psp_parser.l"
 { BEGIN(TEXT); }
 	YY_BREAK
 case 20:
 /* rule 20 can match eol */
 YY_RULE_SETUP
-#line 173 "src/psp_parser.l"
+#line 175 "src/psp_parser.l"
 { /* other directive text is ignored */ }
 	YY_BREAK
 case 21:
 YY_RULE_SETUP
-#line 175 "src/psp_parser.l"
+#line 177 "src/psp_parser.l"
 { BEGIN(TEXT); }
 	YY_BREAK
 case 22:
 /* rule 22 can match eol */
 YY_RULE_SETUP
-#line 177 "src/psp_parser.l"
+#line 179 "src/psp_parser.l"
 { /* dropped */ }
 	YY_BREAK
 case YY_STATE_EOF(INITIAL):
@@ -1242,7 +1244,7 @@ case YY_STATE_EOF(CODE):
 case YY_STATE_EOF(INDENT):
 case YY_STATE_EOF(DIRECTIVE):
 case YY_STATE_EOF(COMMENT):
-#line 179 "src/psp_parser.l"
+#line 181 "src/psp_parser.l"
 {
     if (yyextra->depth > 0) {
         /* the end of an included file: back to the includer, which goes on
@@ -1262,10 +1264,10 @@ case YY_STATE_EOF(COMMENT):
 	YY_BREAK
 case 23:
 YY_RULE_SETUP
-#line 196 "src/psp_parser.l"
+#line 198 "src/psp_parser.l"
 YY_FATAL_ERROR( "flex scanner jammed" );
 	YY_BREAK
-#line 1269 "src/psp_parser.c"
+#line 1271 "src/psp_parser.c"
 
 	case YY_END_OF_BUFFER:
 		{
@@ -2395,10 +2397,12 @@ void yyfree (void * ptr , yyscan_t yyscanner)
 
 #define YYTABLES_NAME "yytables"
 
-#line 196 "src/psp_parser.l"
+#line 198 "src/psp_parser.l"
 
 
-void mp_psp_buf_append(mp_psp_buf *buf, const char *s, size_t n)
+/* Append to a buffer (sets buf->failed on allocation failure; later
+ * appends are then no-ops). */
+static void buf_append(mp_psp_buf *buf, const char *s, size_t n)
 {
     if (buf->failed)
         return;
@@ -2460,7 +2464,7 @@ static void close_code(struct mp_psp_scan *st)
     if (st->after_colon) {
         /* a block ending in "if ...:" puts the following text inside it */
         OUT(st, "\t");
-        mp_psp_buf_append(&st->ws, "\t", 1);
+        buf_append(&st->ws, "\t", 1);
         st->after_colon = 0;
     }
     OUT(st, "req.write(\"\"\"");
@@ -2503,13 +2507,13 @@ static int push_include(struct mp_psp_scan *st, void *scanner,
         free(path);
         return 0;
     }
-    err = mp_psp_read_file(path, &data, &dsize);
+    err = st->read(path, &data, &dsize);
     if (err != 0) {
         set_error(st, err == ENOMEM ? MP_PSP_ENOMEM : MP_PSP_EINCLUDE, err, path);
         free(path);
         return 0;
     }
-    mp_psp_buf_append(&st->res->includes, path, strlen(path) + 1);
+    buf_append(&st->res->includes, path, strlen(path) + 1);
     free(path);
     st->depth++;
     st->src[st->depth].data = data;
@@ -2546,7 +2550,7 @@ static void run_scanner(struct mp_psp_scan *st, yyscan_t scanner)
 }
 
 mp_psp_status mp_psp_translate(const char *src, size_t len, const char *dir,
-                               mp_psp_result *res)
+                               mp_psp_read_fn read, mp_psp_result *res)
 {
     struct mp_psp_scan *st;
     yyscan_t scanner;
@@ -2560,6 +2564,7 @@ mp_psp_status mp_psp_translate(const char *src, size_t len, const char *dir,
     }
     st->res = res;
     st->dir = dir;
+    st->read = read;
     st->src[0].data = src;
     st->src[0].len = len;
     run_scanner(st, scanner);

@@ -1,6 +1,6 @@
 /*
- * request.c - the mp_request type (python-api.md §4): object life cycle and
- * attributes.  Body I/O lives in request_io.c, the other methods in
+ * request.c - the mp_request type (mod_python 3.5 manual: "Request Object"): object
+ * life cycle and attributes.  Body I/O lives in request_io.c, the other methods in
  * request_methods.c.
  *
  * One object per (request_rec, interpreter), kept in mod_python's request
@@ -381,11 +381,6 @@ static int set_finfo(PyObject *o, PyObject *v, void *closure)
     return 0;
 }
 
-static PyObject *opt_str(const char *s)
-{
-    return mp_str(s);
-}
-
 static PyObject *get_parsed_uri(PyObject *o, void *closure)
 {
     request_rec *r = mp_request_rec((mp_request *)o);
@@ -397,18 +392,18 @@ static PyObject *get_parsed_uri(PyObject *o, void *closure)
     if (r == NULL)
         return NULL;
     u = &r->parsed_uri;
-    items[0] = opt_str(u->scheme);
-    items[1] = opt_str(u->hostinfo);
-    items[2] = opt_str(u->user);
-    items[3] = opt_str(u->password);
-    items[4] = opt_str(u->hostname);
+    items[0] = mp_str(u->scheme);
+    items[1] = mp_str(u->hostinfo);
+    items[2] = mp_str(u->user);
+    items[3] = mp_str(u->password);
+    items[4] = mp_str(u->hostname);
     if (u->port_str != NULL)
         items[5] = PyLong_FromLong((long)u->port);
     else
         items[5] = new_ref(NULL);
-    items[6] = opt_str(u->path);
-    items[7] = opt_str(u->query);
-    items[8] = opt_str(u->fragment);
+    items[6] = mp_str(u->path);
+    items[7] = mp_str(u->query);
+    items[8] = mp_str(u->fragment);
     t = PyTuple_New(9);
     for (i = 0; i < 9; i++) {
         if (items[i] == NULL || t == NULL) {

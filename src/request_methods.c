@@ -1,8 +1,8 @@
 /*
  * request_methods.c - the mp_request methods other than body I/O
- * (python-api.md §4.1): CGI variables, handlers and filters added at run
- * time, configuration views, authentication helpers, redirects, logging,
- * cleanups and the small httpd wrappers.
+ * (mod_python 3.5 manual: "Request Methods"): CGI variables, handlers and filters
+ * added at run time, configuration views, authentication helpers, redirects,
+ * logging, cleanups and the small httpd wrappers.
  */
 #include "mp_common.h"
 #include "mp_request.h"

@@ -1,10 +1,10 @@
 /*
- * request_wsgi.c - PEP 3333 support of the request object (stdlib.md §7):
+ * request_wsgi.c - PEP 3333 support of the request object (mod_python.wsgi):
  * req.build_wsgi_env(), req.wsgi_start_response() and the two stream types
  * placed in the environ, wsgi.input (the request body) and wsgi.errors
  * (lines written to it go to the error log of the request).
  *
- * Differences from mod_python 3.5 (all listed as bugs in the spec):
+ * Differences from mod_python 3.5 (all bugs there):
  *  - environ values are native strings decoded as Latin-1 (PEP 3333), not
  *    UTF-8; entries without a value (SCRIPT_FILENAME of a request that maps
  *    to no file) are left out instead of being None; wsgi.run_once exists;

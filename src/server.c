@@ -1,7 +1,7 @@
 /*
- * server.c - the mp_server object (python-api.md §7) and the child-exit
- * cleanups registered with server.register_cleanup() /
- * apache.register_cleanup().
+ * server.c - the mp_server object (mod_python 3.5 manual: "Server Object
+ * (mp_server)") and the child-exit cleanups registered with
+ * server.register_cleanup() / apache.register_cleanup().
  *
  * A server_rec lives as long as the child process, so the wrapper never
  * dies; it has an instance __dict__.  Attributes are read through one

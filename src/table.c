@@ -1,6 +1,6 @@
 /*
- * table.c - the mp_table object (python-api.md §2): an ordered,
- * case-insensitive, multi-valued mapping over an apr_table_t.
+ * table.c - the mp_table object (mod_python 3.5 manual: "Table Object (mp_table)"):
+ * an ordered, case-insensitive, multi-valued mapping over an apr_table_t.
  *
  * A table either owns its memory (apache.table(): an unmanaged APR pool
  * destroyed with the object) or is a live view of httpd's table, kept

@@ -1,14 +1,39 @@
 """Test harness: drives a real Apache httpd (Debian apache2) on loopback ports.
 
-Usage (see notes/helper-brief.md):
+A test module gets its servers from the `httpd` factory fixture of
+conftest.py, which starts them under the module's MPM and stops them (and
+checks their error logs for crashes) when the module is done:
 
-    from harness import Httpd
-    srv = Httpd(config, files={"htdocs/x.py": "..."}, mpm="event")
-    srv.start()
-    r = srv.get("/x.py")
-    assert r.status == 200
-    srv.assert_no_crash()
-    srv.stop()
+    import pytest
+    from harness import MPMS, SINGLE_CHILD
+
+    pytestmark = pytest.mark.mpms(*MPMS)     # every test once per MPM (default: event)
+
+    CONFIG = r'''
+    <Directory @DOCROOT@/app>
+        SetHandler mod_python
+        PythonHandler app
+    </Directory>
+    '''
+    FILES = {"htdocs/app/app.py": APP_PY}    # relative to the server root
+
+    @pytest.fixture(scope="module")
+    def srv(httpd):
+        return httpd(CONFIG, files=FILES, name="mine", mpm_config=SINGLE_CHILD)
+
+    def test_hello(srv):
+        r = srv.get("/app/hello")
+        assert r.status == 200, srv.error_log()[-3000:]
+
+In CONFIG and in the files @ROOT@, @DOCROOT@, @PORT@, @PORT2@ (a second free
+port) and @PYLIB@ are replaced.  Httpd(...) can also be used directly, e.g.
+as a context manager for a server that lives in one test only.  Useful
+methods: get/post/request, error_log, log_mark + log_since/wait_log,
+write (change a file), set_config + graceful, children, assert_no_crash.
+
+A test application that reports on request methods as JSON ends its source
+with json_call_handler(): /app/<name> then answers the JSON of t_<name>(req)
+of that module (an int result is the HTTP status).
 
 Environment overrides:
     MP_HTTPD       httpd binary (default /usr/sbin/apache2)
@@ -53,27 +78,20 @@ BASE_MODULES = (
     "env", "log_config", "unixd",
 )
 
+_THREADED_DEFAULT = """\
+StartServers 2
+ServerLimit 4
+ThreadLimit 64
+ThreadsPerChild 16
+MaxRequestWorkers 64
+MinSpareThreads 16
+MaxSpareThreads 64
+MaxConnectionsPerChild 0
+"""
+
 MPM_DEFAULTS = {
-    "event": """\
-StartServers 2
-ServerLimit 4
-ThreadLimit 64
-ThreadsPerChild 16
-MaxRequestWorkers 64
-MinSpareThreads 16
-MaxSpareThreads 64
-MaxConnectionsPerChild 0
-""",
-    "worker": """\
-StartServers 2
-ServerLimit 4
-ThreadLimit 64
-ThreadsPerChild 16
-MaxRequestWorkers 64
-MinSpareThreads 16
-MaxSpareThreads 64
-MaxConnectionsPerChild 0
-""",
+    "event": _THREADED_DEFAULT,
+    "worker": _THREADED_DEFAULT,
     "prefork": """\
 StartServers 2
 MinSpareServers 1
@@ -88,27 +106,19 @@ MPMS = ("event", "worker", "prefork")
 
 # One child process only: module globals then count per interpreter, not per
 # process, which makes interpreter-separation tests deterministic.
+_THREADED_SINGLE = """\
+StartServers 1
+ServerLimit 1
+ThreadLimit 32
+ThreadsPerChild 32
+MaxRequestWorkers 32
+MinSpareThreads 1
+MaxSpareThreads 32
+MaxConnectionsPerChild 0
+"""
 SINGLE_CHILD = {
-    "event": """\
-StartServers 1
-ServerLimit 1
-ThreadLimit 32
-ThreadsPerChild 32
-MaxRequestWorkers 32
-MinSpareThreads 1
-MaxSpareThreads 32
-MaxConnectionsPerChild 0
-""",
-    "worker": """\
-StartServers 1
-ServerLimit 1
-ThreadLimit 32
-ThreadsPerChild 32
-MaxRequestWorkers 32
-MinSpareThreads 1
-MaxSpareThreads 32
-MaxConnectionsPerChild 0
-""",
+    "event": _THREADED_SINGLE,
+    "worker": _THREADED_SINGLE,
     "prefork": """\
 StartServers 1
 MinSpareServers 1
@@ -118,6 +128,31 @@ MaxRequestWorkers 1
 MaxConnectionsPerChild 0
 """,
 }
+
+
+
+def json_call_handler(segment=-1):
+    """Python source of a handler(req) to append to a test application: the
+    URI's path segment number `segment` ("/app/<name>" -> -1 or 2) names
+    t_<name>(req) of the module; its result is the response status when an
+    int, else it is written as JSON (repr() for what JSON cannot hold).
+    Unknown names answer 404."""
+    return '''
+
+def handler(req):
+    import json
+    from mod_python import apache
+    fn = globals().get("t_" + req.uri.split("/")[%d])
+    if fn is None:
+        return apache.HTTP_NOT_FOUND
+    res = fn(req)
+    if isinstance(res, int):
+        return res
+    req.content_type = "application/json"
+    req.write(json.dumps(res, default=repr))
+    return apache.OK
+''' % segment
+
 
 _live = set()          # running Httpd instances, stopped at exit
 _live_lock = threading.Lock()

@@ -1,7 +1,6 @@
 """apache.setup_cgi / CGIStdin / CGIStdout / restore_nocgi / build_cgi_env."""
 import pytest
 
-from harness import Httpd
 
 CONF = """
 <Directory @DOCROOT@>
@@ -33,12 +32,8 @@ def handler(req):
 
 
 @pytest.fixture(scope="module")
-def srv():
-    s = Httpd(CONF, files={"htdocs/cgiish.py": SRC}, mpm="event", name="apache-cgi")
-    s.start()
-    yield s
-    s.assert_no_crash()
-    s.stop()
+def srv(httpd):
+    return httpd(CONF, files={"htdocs/cgiish.py": SRC}, name="apache-cgi")
 
 
 def test_cgi_emulation_binary_round_trip(srv):

@@ -279,12 +279,8 @@ def call(srv, what, query=None, prefix=""):
 
 
 @pytest.fixture(scope="module")
-def srv(mp_module):
-    s = DefineHttpd(CONF, files=FILES, mpm="event", mpm_config=SINGLE_CHILD["event"],
-                    name="apachemod")
-    s.start()
-    yield s
-    s.stop()
+def srv(httpd):
+    return httpd(CONF, files=FILES, cls=DefineHttpd, mpm_config=SINGLE_CHILD, name="apachemod")
 
 
 # ------------------------------------------------------------------ logging

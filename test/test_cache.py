@@ -1,4 +1,4 @@
-"""mod_python.cache (stdlib.md §8): Cache build/check/rebuild, LRU, one
+"""mod_python.cache (mod_python 3.5's cache module): Cache build/check/rebuild, LRU, one
 build per key under concurrency, WeakCache, FileCache, ModuleCache,
 FunctionCache, parseRFC822Time, and HTTPCache / HttpModuleCache against a
 real httpd (max-age freshness, ETag / Last-Modified revalidation with 304)."""
@@ -18,7 +18,6 @@ from mod_python.cache import (NOT_INITIALIZED, Cache, FileCache,  # noqa: E402
                               FunctionCache, HTTPCache, HTTPEntity, HttpModuleCache,
                               ModuleCache, WeakCache, parseRFC822Time)
 
-from harness import Httpd  # noqa: E402
 
 
 class Counting(Cache):
@@ -244,14 +243,11 @@ HTTP_CONF = """
 
 
 @pytest.fixture(scope="module")
-def web():
-    s = Httpd(HTTP_CONF, files={"htdocs/fresh/a.txt": "fresh v1",
-                                "htdocs/nocache/b.txt": "revalidated v1",
-                                "htdocs/nocache/mod.py": "VALUE = 'm1'\n"},
-              modules=("headers",), load_python=False, name="cache")
-    s.start()
-    yield s
-    s.stop()
+def web(httpd):
+    return httpd(HTTP_CONF, files={"htdocs/fresh/a.txt": "fresh v1",
+                                   "htdocs/nocache/b.txt": "revalidated v1",
+                                   "htdocs/nocache/mod.py": "VALUE = 'm1'\n"},
+                 modules=("headers",), load_python=False, name="cache")
 
 
 def _hits(web, path):

@@ -1,8 +1,8 @@
-"""mod_python.cgihandler (stdlib.md §6): CGI scripts run in process, GET and
-POST (text, binary, urlencoded and multipart through cgi.FieldStorage), the
-CGI header block, 404/500 cases, per-request execution and fresh helper
-modules, and the process state (os.environ, stdin/stdout, cwd, argv) put
-back afterwards."""
+"""mod_python.cgihandler (mod_python 3.5 manual: "CGI Handler"): CGI scripts run in
+process, GET and POST (text, binary, urlencoded and multipart through
+cgi.FieldStorage), the CGI header block, 404/500 cases, per-request execution and
+fresh helper modules, and the process state (os.environ, stdin/stdout, cwd, argv)
+put back afterwards."""
 import concurrent.futures
 import json
 import urllib.parse
@@ -184,11 +184,8 @@ FILES = {
 
 
 @pytest.fixture(scope="module")
-def srv():
-    s = Httpd(CONF, files=FILES, mpm_config=harness.SINGLE_CHILD["event"], name="cgi")
-    s.start()
-    yield s
-    s.stop()
+def srv(httpd):
+    return httpd(CONF, files=FILES, mpm_config=harness.SINGLE_CHILD, name="cgi")
 
 
 def test_get_environment(srv):
@@ -312,7 +309,7 @@ def test_no_output_is_500(srv):
     mark = srv.log_mark()
     r = srv.get("/cgi/status.py?nothing")
     assert r.status == 500
-    assert srv.wait_log("MP0411", mark=mark)
+    assert srv.wait_log("MP0951", mark=mark)
 
 
 def test_bad_header_is_500(srv):

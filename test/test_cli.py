@@ -1,7 +1,7 @@
-"""The `mod_python` command-line tool (cli.md): `make install-cli` (into a
-DESTDIR, with its buildinfo.py), `version`, `create` + `genconfig` giving an
-httpd.conf that `apache2 -t` accepts with our LoadModule, and start /
-restart / stop of that server serving mod_python.testhandler."""
+"""The `mod_python` command-line tool (mod_python 3.5 manual: "Command Line Tool"):
+`make install-cli` (into a DESTDIR, with its buildinfo.py), `version`, `create` +
+`genconfig` giving an httpd.conf that `apache2 -t` accepts with our LoadModule, and
+start / restart / stop of that server serving mod_python.testhandler."""
 import os
 import re
 import shutil

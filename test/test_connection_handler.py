@@ -1,7 +1,8 @@
-"""PythonConnectionHandler (handlers.md §8.2): a line echo server on a
-second Listen port, written with conn.readline()/conn.write(), next to the
-normal HTTP port; a handler that returns DECLINED lets httpd speak HTTP on
-its port; a raising handler is logged and the server keeps serving.
+"""PythonConnectionHandler (mod_python 3.5 manual: "Overview of a Connection Handler"):
+a line echo server on a second Listen port, written with
+conn.readline()/conn.write(), next to the normal HTTP port; a handler that returns
+DECLINED lets httpd speak HTTP on its port; a raising handler is logged and the
+server keeps serving.
 """
 import socket
 
@@ -68,11 +69,8 @@ FILES = {
 
 
 @pytest.fixture(scope="module")
-def srv(mp_module):
-    s = Httpd(CONFIG, files=FILES, name="conn")
-    s.start()
-    yield s
-    s.stop()
+def srv(httpd):
+    return httpd(CONFIG, files=FILES, name="conn")
 
 
 class LineClient:

@@ -1,4 +1,4 @@
-"""mod_python.Cookie (stdlib.md §5).
+"""mod_python.Cookie (mod_python 3.5 manual: "Cookie - HTTP State Management").
 
 The first part runs the module directly (it needs no httpd): output
 format, attributes, expires, parsing, signing.  The second part sets
@@ -19,7 +19,9 @@ import urllib.request
 
 import pytest
 
-from harness import Httpd, REPO
+from harness import REPO
+
+pytestmark = pytest.mark.mpms("event", "prefork")
 
 sys.path.insert(0, str(REPO / "lib" / "python"))
 from mod_python import Cookie  # noqa: E402
@@ -229,16 +231,10 @@ PythonDebug On
 '''
 
 
-@pytest.fixture(scope="module", params=["event", "prefork"])
-def srv(request):
-    s = Httpd(CONF, files={"htdocs/c/ck.py": HANDLER, "htdocs/c/sub/ck.py": HANDLER},
-              mpm=request.param, name="cookie-" + request.param)
-    s.start()
-    yield s
-    try:
-        s.assert_no_crash()
-    finally:
-        s.stop()
+@pytest.fixture(scope="module")
+def srv(httpd):
+    return httpd(CONF, files={"htdocs/c/ck.py": HANDLER, "htdocs/c/sub/ck.py": HANDLER},
+                 name="cookie")
 
 
 class Browser:

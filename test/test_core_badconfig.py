@@ -1,5 +1,6 @@
 """Core: bad directive values and contexts are rejected by `apache2 -t` with a
-message naming the directive (directives.md sections 2 and 3)."""
+message naming the directive (mod_python 3.5 manual: "Apache Configuration
+Directives")."""
 import pytest
 
 from harness import Httpd

@@ -1,13 +1,15 @@
-"""Core: configuration merging (directives.md section 1) observed through
-req.get_config() / req.get_options(): server < <Directory> (outer < inner)
-< .htaccess < <Files> < <Location>; PythonOption unset with an empty value;
-PythonPath; handler directory on sys.path; AllowOverride All vs None.
-Parametrised over the three MPMs."""
+"""Core: configuration merging (mod_python 3.5 manual: "Apache Configuration
+Directives") observed through req.get_config() / req.get_options(): server <
+<Directory> (outer < inner) < .htaccess < <Files> < <Location>; PythonOption unset
+with an empty value; PythonPath; handler directory on sys.path; AllowOverride All vs
+None. Parametrised over the three MPMs."""
 import json
 
 import pytest
 
-from harness import MPMS, Httpd
+from harness import MPMS
+
+pytestmark = pytest.mark.mpms(*MPMS)
 
 DUMP_PY = r'''
 import json, sys
@@ -146,12 +148,9 @@ Listen 127.0.0.1:@PORT2@
 '''
 
 
-@pytest.fixture(scope="module", params=MPMS)
-def srv(request, mp_module):
-    s = Httpd(CONFIG + EXTRA, files=FILES, mpm=request.param, name="config-" + request.param)
-    s.start()
-    yield s
-    s.stop()
+@pytest.fixture(scope="module")
+def srv(httpd):
+    return httpd(CONFIG + EXTRA, files=FILES, name="config")
 
 
 def dump(srv, path):
@@ -273,7 +272,7 @@ def test_vhost_overrides_main_server(srv):
     assert d["options"] == {"srvopt": "s1", "level": "vhost", "vhopt": "v1"}
     assert d["config"]["PythonAutoReload"] == "1"
     assert d["config"]["PythonDebug"] == "0"
-    # server.get_options() does not drop empty values (directives.md 3.12)
+    # server.get_options() does not drop empty values (PythonOption)
     assert d["server_options"] == {"srvopt": "s1", "level": "vhost",
                                    "tobeunset": "", "vhopt": "v1"}
     assert d["server_config"]["PythonAutoReload"] == "1"

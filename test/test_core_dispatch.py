@@ -3,7 +3,9 @@ instantiation, '| .ext') and handler return values (OK, DECLINED, DONE, HTTP
 codes, SERVER_RETURN, non-int results).  Parametrised over the three MPMs."""
 import pytest
 
-from harness import MPMS, Httpd
+from harness import MPMS
+
+pytestmark = pytest.mark.mpms(*MPMS)
 
 GRAM_PY = r'''
 from mod_python import apache
@@ -194,12 +196,9 @@ for d in ("default", "named", "cls", "dotted", "classobj", "pkg", "pkgobj", "ext
     FILES["htdocs/g/%s/.keep" % d] = ""
 
 
-@pytest.fixture(scope="module", params=MPMS)
-def srv(request, mp_module):
-    s = Httpd(CONFIG, files=FILES, mpm=request.param, name="dispatch-" + request.param)
-    s.start()
-    yield s
-    s.stop()
+@pytest.fixture(scope="module")
+def srv(httpd):
+    return httpd(CONFIG, files=FILES, name="dispatch")
 
 
 # ------------------------------------------------------------------ grammar

@@ -1,10 +1,12 @@
-"""Core: errors in handlers and PythonDebug (handlers.md section 7).  A raising
-handler gives 500; the traceback goes to the client only with PythonDebug On,
-and always to the error log; import failures are 500 + logged; the server
-keeps serving afterwards.  Parametrised over the three MPMs."""
+"""Core: errors in handlers and PythonDebug (mod_python 3.5 manual: PythonDebug).  A
+raising handler gives 500; the traceback goes to the client only with PythonDebug
+On, and always to the error log; import failures are 500 + logged; the server keeps
+serving afterwards.  Parametrised over the three MPMs."""
 import pytest
 
-from harness import MPMS, Httpd
+from harness import MPMS
+
+pytestmark = pytest.mark.mpms(*MPMS)
 
 BOOM_PY = r'''
 from mod_python import apache
@@ -75,12 +77,9 @@ for d in ("on", "off", "unset", "fine", "syntax", "importerr", "nomodule"):
     FILES["htdocs/%s/.keep" % d] = ""
 
 
-@pytest.fixture(scope="module", params=MPMS)
-def srv(request, mp_module):
-    s = Httpd(CONFIG, files=FILES, mpm=request.param, name="errors-" + request.param)
-    s.start()
-    yield s
-    s.stop()
+@pytest.fixture(scope="module")
+def srv(httpd):
+    return httpd(CONFIG, files=FILES, name="errors")
 
 
 def test_debug_on_traceback_in_body_and_log(srv):

@@ -1,13 +1,15 @@
-"""Core: interpreter selection (handlers.md section 6) and PythonImport
-(section 9).  Name-based virtual hosts get separate interpreters named after
-their ServerName; PythonInterpreter makes them share one; PerDirectory and
-PerDirective naming.  Servers run a single child process so that module
-globals count per interpreter.  Parametrised over the three MPMs."""
+"""Core: interpreter selection (mod_python 3.5 manual: "Multiple Interpreters") and
+PythonImport.  Name-based virtual hosts get separate interpreters named
+after their ServerName; PythonInterpreter makes them share one; PerDirectory and
+PerDirective naming.  Servers run a single child process so that module globals
+count per interpreter.  Parametrised over the three MPMs."""
 import json
 
 import pytest
 
-from harness import MPMS, SINGLE_CHILD, Httpd
+from harness import MPMS, SINGLE_CHILD
+
+pytestmark = pytest.mark.mpms(*MPMS)
 
 COUNT_PY = r'''
 import json, sys
@@ -110,13 +112,9 @@ FILES = {
 }
 
 
-@pytest.fixture(scope="module", params=MPMS)
-def srv(request, mp_module):
-    s = Httpd(CONFIG, files=FILES, mpm=request.param, mpm_config=SINGLE_CHILD[request.param],
-              name="interp-" + request.param)
-    s.start()
-    yield s
-    s.stop()
+@pytest.fixture(scope="module")
+def srv(httpd):
+    return httpd(CONFIG, files=FILES, mpm_config=SINGLE_CHILD, name="interp")
 
 
 def info(srv, path, host):

@@ -13,7 +13,6 @@ import time
 
 import pytest
 
-from harness import Httpd
 
 WORK_PY = r'''
 import threading
@@ -137,11 +136,8 @@ def run_clients(port, duration, during=None):
 
 
 @pytest.fixture(scope="module")
-def srv(mp_module):
-    s = Httpd(CONFIG, files=FILES, mpm="event", name="load")
-    s.start()
-    yield s
-    s.stop()
+def srv(httpd):
+    return httpd(CONFIG, files=FILES, name="load")
 
 
 def test_parallel_clients(srv):

@@ -1,12 +1,14 @@
 """Core: every request-phase handler directive runs, in httpd order, with the
-stacking rules of handlers.md section 2.  Parametrised over the three MPMs
-(one server per MPM)."""
+stacking rules of the mod_python 3.5 manual ("Overview of a Request Handler").
+Parametrised over the three MPMs (one server per MPM)."""
 import base64
 import uuid
 
 import pytest
 
-from harness import MPMS, Httpd
+from harness import MPMS
+
+pytestmark = pytest.mark.mpms(*MPMS)
 
 PHASES_PY = r'''
 from mod_python import apache
@@ -226,7 +228,7 @@ PythonTransHandler phases::trans_a phases::trans_b phases::trans_c
 </Directory>
 
 # A directory-level PythonInitHandler runs at header-parser time, before the
-# header parser handlers (directives.md 3.1, intended behaviour).
+# header parser handlers (the intended behaviour; 3.5 never ran it for main requests).
 <Directory @DOCROOT@/initdir>
     SetHandler mod_python
     PythonInitHandler phases::init_dir
@@ -272,13 +274,9 @@ FULL_CHAIN = ("init_srv,prr_a,prr_b,prr_c,trans_a,trans_b,trans_c,"
               "authz_decl,authz_ok:tracer,type_decl,type_ok,fix_a,fix_b,fix_c,handler,")
 
 
-@pytest.fixture(scope="module", params=MPMS)
-def srv(request, mp_module):
-    s = Httpd(CONFIG, files=FILES, mpm=request.param,
-              modules=("auth_basic", "authz_user"), name="phases-" + request.param)
-    s.start()
-    yield s
-    s.stop()
+@pytest.fixture(scope="module")
+def srv(httpd):
+    return httpd(CONFIG, files=FILES, modules=("auth_basic", "authz_user"), name="phases")
 
 
 def traced(srv, path, **extra):
@@ -374,7 +372,8 @@ def test_authen_with_basic_auth_type(srv):
 
 def test_authen_basic_401_challenge(srv):
     # A 401 from the Python authen handler (credentials present, handler
-    # refuses them) gets the Basic challenge added (handlers.md 3.4).
+    # refuses them) gets the Basic challenge added (as httpd's own authentication
+    # modules do).
     cred = base64.b64encode(b"someone:secret").decode()
     mark = srv.log_mark()
     rid, r = traced(srv, "/basic/x.txt", Authorization="Basic " + cred, **{"X-Unauth": "1"})

@@ -1,4 +1,5 @@
-"""Python input and output filters (handlers.md §8.1, python-api.md §8).
+"""Python input and output filters (mod_python 3.5 manual: "Overview of a Filter
+Handler", "Filter Object (mp_filter)").
 
 Static filters (PythonOutputFilter/PythonInputFilter activated with
 SetOutputFilter/AddOutputFilter/SetInputFilter), per-request filters
@@ -367,14 +368,11 @@ FILES = {
 
 
 @pytest.fixture(scope="module")
-def srv(mp_module):
-    s = Httpd(CONFIG, files=FILES, mpm="event", mpm_config=SINGLE_CHILD["event"],
-              name="filters")
+def srv(httpd):
+    s = httpd(CONFIG, files=FILES, mpm_config=SINGLE_CHILD, name="filters", start=False)
     # a 3 MiB static file for the bounded-read filter
     s.write("htdocs/big/data.txt", ("abcdefghijklmnopqrstuvwxyz0123456789\n" * 85000))
-    s.start()
-    yield s
-    s.stop()
+    return s.start()
 
 
 def _keepalive_pair(srv, first, second="/page.txt", timeout=15):

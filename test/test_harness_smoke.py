@@ -5,12 +5,9 @@ from harness import Httpd
 
 
 @pytest.fixture(scope="module")
-def srv():
-    s = Httpd("", files={"htdocs/index.html": "hello @PORT@\n"},
-              load_python=False, name="smoke")
-    s.start()
-    yield s
-    s.stop()
+def srv(httpd):
+    return httpd("", files={"htdocs/index.html": "hello @PORT@\n"},
+                 load_python=False, name="smoke")
 
 
 def test_static_file(srv):

@@ -1,4 +1,4 @@
-"""mod_python.httpdconf (stdlib.md §9, cli.md write_basic_config): pure
+"""mod_python.httpdconf (mod_python 3.5 manual: "httpdconf", write_basic_config): pure
 Python, no httpd.  Rendering (str) and code (repr) of directives, comments,
 containers and sections, only_if, write_basic_config's files, messages and
 httpd-2.4-only output."""

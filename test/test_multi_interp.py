@@ -6,7 +6,6 @@ import threading
 
 import pytest
 
-from harness import Httpd
 
 CONF = """
 <Directory @DOCROOT@/a>
@@ -75,13 +74,9 @@ def handler(req):
 
 
 @pytest.fixture(scope="module")
-def srv():
-    s = Httpd(CONF, files={"htdocs/a/objects.py": OBJECTS, "htdocs/b/objects.py": OBJECTS},
-              mpm="event", name="multi-interp")
-    s.start()
-    yield s
-    s.assert_no_crash()
-    s.stop()
+def srv(httpd):
+    return httpd(CONF, files={"htdocs/a/objects.py": OBJECTS, "htdocs/b/objects.py": OBJECTS},
+                 name="multi-interp")
 
 
 def test_both_interpreters_concurrently(srv):

@@ -1,5 +1,5 @@
-"""mp_server (§7), mp_conn (§6, attributes), mp_finfo (§9) and mp_hlist (§5),
-exercised from handlers in a real httpd (python-api.md).  Connection-handler
+"""mp_server, mp_conn (attributes), mp_finfo and mp_hlist, exercised from
+handlers in a real httpd (mod_python 3.5 manual: "Python API").  Connection-handler
 I/O (conn.read/readline/write) is covered by test_connection_handler.py."""
 import ast
 import json
@@ -10,6 +10,8 @@ import time
 import pytest
 
 from harness import MPMS, Httpd
+
+pytestmark = pytest.mark.mpms(*MPMS)
 
 OBJ_PY = r'''
 import json, os
@@ -249,13 +251,9 @@ FILES = {
 }
 
 
-@pytest.fixture(scope="module", params=MPMS)
-def srv(request):
-    s = Httpd(CONFIG, files=FILES, mpm=request.param, name="objs")
-    s.start()
-    yield s
-    s.stop()
-    s.assert_no_crash()
+@pytest.fixture(scope="module")
+def srv(httpd):
+    return httpd(CONFIG, files=FILES, name="objs")
 
 
 def getjson(srv, path, port=None):
@@ -618,14 +616,9 @@ AcceptFilter connio none
 '''
 
 
-@pytest.fixture(scope="module", params=MPMS)
-def connsrv(request):
-    s = Httpd(CONNIO_CONFIG, files={"lib/connio.py": CONNIO_PY}, mpm=request.param,
-              name="connio")
-    s.start()
-    yield s
-    s.stop()
-    s.assert_no_crash()
+@pytest.fixture(scope="module")
+def connsrv(httpd):
+    return httpd(CONNIO_CONFIG, files={"lib/connio.py": CONNIO_PY}, name="connio")
 
 
 class _Client:

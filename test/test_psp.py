@@ -1,5 +1,5 @@
-"""Python Server Pages (stdlib.md section 3): the _psp translator and
-mod_python.psp, against a real httpd.
+"""Python Server Pages (mod_python 3.5 manual: "psp - Python Server Pages"): the _psp
+translator and mod_python.psp, against a real httpd.
 
 Pages under psp/ (PythonDebug On) and nodebug/ run through
 `PythonHandler mod_python.psp`; py/api.py uses the PSP class API from a
@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from harness import Httpd
+pytestmark = pytest.mark.mpms("event", "prefork")
 
 CONFIG = r'''
 <Directory @DOCROOT@/psp>
@@ -147,12 +147,9 @@ FILES = {
 }
 
 
-@pytest.fixture(scope="module", params=["event", "prefork"])
-def srv(request):
-    s = Httpd(CONFIG, files=FILES, mpm=request.param, name="psp")
-    s.start()
-    yield s
-    s.stop()
+@pytest.fixture(scope="module")
+def srv(httpd):
+    return httpd(CONFIG, files=FILES, name="psp")
 
 
 def settle(path):

@@ -13,7 +13,7 @@ import urllib.parse
 
 import pytest
 
-from harness import Httpd, SINGLE_CHILD
+from harness import SINGLE_CHILD
 
 CONF = """
 <Directory @DOCROOT@/pub>
@@ -383,13 +383,10 @@ FILES = {
 
 
 @pytest.fixture(scope="module")
-def srv():
+def srv(httpd):
     # one child process: "a child that loaded the page keeps it" is then
     # deterministic for the PythonAutoReload Off test
-    s = Httpd(CONF, files=FILES, name="publisher", mpm_config=SINGLE_CHILD["event"])
-    s.start()
-    yield s
-    s.stop()
+    return httpd(CONF, files=FILES, name="publisher", mpm_config=SINGLE_CHILD)
 
 
 def basic(user, passwd, encoding="utf-8"):

@@ -11,8 +11,6 @@ import pwd
 
 import pytest
 
-from harness import Httpd
-
 PAGE = '''
 import os
 open(os.path.join("@ROOT@", "tmp", "imported-%s"), "w").close()
@@ -81,8 +79,8 @@ LINKS = {
 
 
 @pytest.fixture(scope="module")
-def srv(mp_module):
-    s = Httpd(CONF, files=FILES, name="pubsym")
+def srv(httpd):
+    s = httpd(CONF, files=FILES, name="pubsym", start=False)
     for d in ("htdocs/none", "htdocs/noneidx", "htdocs/follow", "htdocs/followadd",
               "htdocs/owner"):
         os.makedirs(os.path.join(s.root, d), exist_ok=True)
@@ -96,9 +94,7 @@ def srv(mp_module):
     # a link owned by someone else than its target's owner
     os.lchown(os.path.join(s.root, "htdocs/owner/other.py"),
               pwd.getpwnam("nobody").pw_uid, -1)
-    s.start()
-    yield s
-    s.stop()
+    return s.start()
 
 
 def imported(srv, name):

@@ -13,6 +13,8 @@ import pytest
 
 from harness import Httpd, SINGLE_CHILD
 
+pytestmark = pytest.mark.mpms("event", "prefork")
+
 MULTI_EVENT = """\
 StartServers 3
 ServerLimit 4
@@ -130,15 +132,10 @@ FILES = {
 }
 
 
-@pytest.fixture(scope="module", params=["event", "prefork"])
-def srv(request):
-    s = Httpd(CONF, files=FILES, mpm=request.param,
-              mpm_config=MULTI_EVENT if request.param == "event" else MULTI_PREFORK,
-              name="reload-" + request.param)
-    s.start()
-    yield s
-    s.assert_no_crash()
-    s.stop()
+@pytest.fixture(scope="module")
+def srv(httpd):
+    return httpd(CONF, files=FILES, mpm_config={"event": MULTI_EVENT, "prefork": MULTI_PREFORK},
+                 name="reload")
 
 
 def test_edit_seen_by_every_following_request(srv):

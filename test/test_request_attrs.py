@@ -1,8 +1,8 @@
-"""mp_request attributes (python-api.md §4.2): every attribute read with its
-type, every writable one written (and its effect on the response where it
-has one), bad types -> TypeError, read-only ones rejected, deletion
-rejected, the instance __dict__ across phases, table views, main/prev/next,
-Latin-1 header values, and the dead object after the request ended.
+"""mp_request attributes (mod_python 3.5 manual: "Request Members"): every attribute
+read with its type, every writable one written (and its effect on the response where
+it has one), bad types -> TypeError, read-only ones rejected, deletion rejected, the
+instance __dict__ across phases, table views, main/prev/next, Latin-1 header values,
+and the dead object after the request ended.
 
 One child process (SINGLE_CHILD) so that a request object kept in a module
 global can be looked at by the next request."""
@@ -11,7 +11,7 @@ import socket
 
 import pytest
 
-from harness import SINGLE_CHILD, Httpd
+from harness import SINGLE_CHILD, json_call_handler
 
 REQTEST_PY = r'''
 import json
@@ -228,19 +228,7 @@ def t_sub(req):
         m.uri if m is not None else None,
         m is req.main, req.prev, req.next))
     return apache.OK
-
-def handler(req):
-    name = req.uri.rsplit("/", 1)[-1]
-    fn = globals().get("t_" + name)
-    if fn is None:
-        return apache.HTTP_NOT_FOUND
-    res = fn(req)
-    if isinstance(res, int):
-        return res
-    req.content_type = "application/json"
-    req.write(json.dumps(res, default=repr))
-    return apache.OK
-'''
+''' + json_call_handler(-1)
 
 CONFIG = r"""
 <Directory @DOCROOT@/app>
@@ -266,12 +254,9 @@ FILES = {
 
 
 @pytest.fixture(scope="module")
-def srv(mp_module):
-    s = Httpd(CONFIG, files=FILES, mpm="event", mpm_config=SINGLE_CHILD["event"],
-              modules=("include",), name="reqattrs")
-    s.start()
-    yield s
-    s.stop()
+def srv(httpd):
+    return httpd(CONFIG, files=FILES, mpm_config=SINGLE_CHILD, modules=("include",),
+                 name="reqattrs")
 
 
 def getj(srv, path, **kw):

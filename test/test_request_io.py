@@ -1,4 +1,4 @@
-"""mp_request body input and response output (python-api.md §4.1):
+"""mp_request body input and response output (mod_python 3.5 manual: "Request Methods"):
 read/readline/readlines with the fixed buffering (no bytes lost between
 readline() and read(), readlines(hint) reads whole lines), binary and
 non-ASCII bodies, chunked request bodies, Expect: 100-continue,
@@ -13,7 +13,9 @@ import threading
 
 import pytest
 
-from harness import MPMS, Httpd
+from harness import MPMS, json_call_handler
+
+pytestmark = pytest.mark.mpms(*MPMS)
 
 IO_PY = r'''
 import hashlib
@@ -136,19 +138,7 @@ def t_sf_dir(req):
 def t_discard(req):
     rc = req.discard_request_body()
     return {"rc": rc, "after": _l1(req.read())}
-
-def handler(req):
-    name = req.uri.rsplit("/", 1)[-1]
-    fn = globals().get("t_" + name)
-    if fn is None:
-        return apache.HTTP_NOT_FOUND
-    res = fn(req)
-    if isinstance(res, int):
-        return res
-    req.content_type = "application/json"
-    req.write(json.dumps(res))
-    return apache.OK
-'''
+''' + json_call_handler(-1)
 
 CONFIG = r"""
 <Directory @DOCROOT@/app>
@@ -165,13 +155,9 @@ DATA = bytes(range(256)) * 2  # 512 bytes
 FILES = {"htdocs/app/iotest.py": IO_PY}
 
 
-@pytest.fixture(scope="module", params=MPMS)
-def srv(request, mp_module):
-    s = Httpd(CONFIG, files=FILES, mpm=request.param, name="reqio-" + request.param)
-    s.write("htdocs/data.bin", DATA)
-    s.start()
-    yield s
-    s.stop()
+@pytest.fixture(scope="module")
+def srv(httpd):
+    return httpd(CONFIG, files=dict(FILES, **{"htdocs/data.bin": DATA}), name="reqio")
 
 
 def post(srv, path, body, headers=None):

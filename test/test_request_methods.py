@@ -1,5 +1,5 @@
-"""mp_request methods other than body I/O (python-api.md §4.1, handlers.md §4
-and §8.1): add_handler into the running and into later phases, per-request
+"""mp_request methods other than body I/O (mod_python 3.5 manual: "Request
+Methods", filters): add_handler into the running and into later phases, per-request
 filters, register_cleanup, internal_redirect, configuration views, CGI
 variables, authentication helpers, logging at every level, conditional
 requests and the small httpd wrappers."""
@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from harness import Httpd
+from harness import Httpd, json_call_handler
 
 MTEST_PY = r'''
 import json
@@ -252,19 +252,7 @@ def t_clen(req):
     except ValueError:
         pass
     return apache.OK if c == 5 else apache.HTTP_INTERNAL_SERVER_ERROR
-
-def handler(req):
-    name = req.uri.split("/")[2]
-    fn = globals().get("t_" + name)
-    if fn is None:
-        return apache.HTTP_NOT_FOUND
-    res = fn(req)
-    if isinstance(res, int):
-        return res
-    req.content_type = "application/json"
-    req.write(json.dumps(res))
-    return apache.OK
-'''
+''' + json_call_handler(2)
 
 LATE_PY = r'''
 from mod_python import apache
@@ -313,12 +301,8 @@ FILES = {"htdocs/app/mtest.py": MTEST_PY, "htdocs/late/latetest.py": LATE_PY}
 
 
 @pytest.fixture(scope="module")
-def srv(mp_module):
-    s = Httpd(CONFIG, files=FILES, mpm="event", modules=("authz_user", "deflate"),
-              name="reqmeth")
-    s.start()
-    yield s
-    s.stop()
+def srv(httpd):
+    return httpd(CONFIG, files=FILES, modules=("authz_user", "deflate"), name="reqmeth")
 
 
 def getj(srv, path, **kw):

@@ -24,6 +24,8 @@ import pytest
 
 from harness import Httpd
 
+pytestmark = pytest.mark.mpms("event", "prefork")
+
 NOBODY = pwd.getpwnam("nobody").pw_uid
 WWW_DATA = pwd.getpwnam("www-data").pw_uid
 
@@ -94,15 +96,9 @@ def test_payload_is_live(tmp_path):
     assert os.path.exists(probe)
 
 
-@pytest.fixture(scope="module", params=["event", "prefork"])
-def srv(request):
-    s = Httpd(CONF, files=FILES, mpm=request.param, name="sesssafe-" + request.param)
-    s.start()
-    yield s
-    try:
-        s.assert_no_crash()
-    finally:
-        s.stop()
+@pytest.fixture(scope="module")
+def srv(httpd):
+    return httpd(CONF, files=FILES, name="sesssafe")
 
 
 class Marker:

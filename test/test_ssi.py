@@ -1,4 +1,5 @@
-"""Server-side includes: the mod_include "#python" element (handlers.md §8.3).
+"""Server-side includes: the mod_include "#python" element (mod_python 3.5 manual:
+"Server Side Includes").
 
 mod_include is loaded; pages under ssi/ are parsed (Options +Includes,
 AddOutputFilter INCLUDES .shtml).  Covers eval and exec (print to the
@@ -8,7 +9,6 @@ IncludesNOEXEC and false #if branches.
 """
 import pytest
 
-from harness import Httpd
 
 ERR = "[an error occurred while processing this directive]"
 
@@ -87,11 +87,8 @@ FILES = {
 
 
 @pytest.fixture(scope="module")
-def srv(mp_module):
-    s = Httpd(CONFIG, files=FILES, modules=("include",), name="ssi")
-    s.start()
-    yield s
-    s.stop()
+def srv(httpd):
+    return httpd(CONFIG, files=FILES, modules=("include",), name="ssi")
 
 
 def test_eval(srv):

@@ -1,13 +1,16 @@
-"""mp_table (python-api.md §2): every method of apache.table() and of the live
-request tables, run inside a real httpd.  The handler runs each check and
-returns the results as JSON; the fixes of 3.5's table bugs (setdefault with a
-default, popitem, copy with duplicates, repr order) are covered explicitly."""
+"""mp_table (mod_python 3.5 manual: "Table Object (mp_table)"): every method of
+apache.table() and of the live request tables, run inside a real httpd.  The handler
+runs each check and returns the results as JSON; the fixes of 3.5's table bugs
+(setdefault with a default, popitem, copy with duplicates, repr order) are covered
+explicitly."""
 import http.client
 import json
 
 import pytest
 
-from harness import MPMS, Httpd
+from harness import MPMS
+
+pytestmark = pytest.mark.mpms(*MPMS)
 
 TABLE_PY = r'''
 import json
@@ -317,13 +320,9 @@ FILES = {
 }
 
 
-@pytest.fixture(scope="module", params=MPMS)
-def srv(request):
-    s = Httpd(CONFIG, files=FILES, mpm=request.param, name="table")
-    s.start()
-    yield s
-    s.stop()
-    s.assert_no_crash()
+@pytest.fixture(scope="module")
+def srv(httpd):
+    return httpd(CONFIG, files=FILES, name="table")
 
 
 def raw_get(srv, path, headers):

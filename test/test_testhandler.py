@@ -1,11 +1,11 @@
-"""mod_python.testhandler (stdlib.md §10): the diagnostics page served by a
+"""mod_python.testhandler (mod_python 3.5's testhandler): the diagnostics page served by a
 real httpd, with escaped values, and ?view_log=1 (last 100 lines of the
 error log as text/plain)."""
 import re
 
 import pytest
 
-from harness import Httpd
+pytestmark = pytest.mark.mpms("event", "prefork")
 
 CONF = """
 PythonOption server.level.option on
@@ -18,12 +18,9 @@ PythonOption server.level.option on
 """
 
 
-@pytest.fixture(scope="module", params=["event", "prefork"])
-def srv(request):
-    s = Httpd(CONF, mpm=request.param, name="testhandler-" + request.param)
-    s.start()
-    yield s
-    s.stop()
+@pytest.fixture(scope="module")
+def srv(httpd):
+    return httpd(CONF, name="testhandler")
 
 
 def test_page(srv):

@@ -1,9 +1,9 @@
-"""mod_python.util against a real httpd (stdlib.md §1): FieldStorage over
-query strings, urlencoded and multipart/form-data POST bodies (str names and
-values, UTF-8 names and filenames, binary uploads, callbacks), the mapping
-API, limits and malformed bodies (error statuses, never a crash), streaming
-of large uploads with bounded memory (VmHWM of the child), parse_header,
-apply_fs_data and redirect()."""
+"""mod_python.util against a real httpd (mod_python 3.5 manual: "util - Miscellaneous
+Utilities"): FieldStorage over query strings, urlencoded and multipart/form-data
+POST bodies (str names and values, UTF-8 names and filenames, binary uploads,
+callbacks), the mapping API, limits and malformed bodies (error statuses, never a
+crash), streaming of large uploads with bounded memory (VmHWM of the child),
+parse_header, apply_fs_data and redirect()."""
 import hashlib
 import json
 import socket
@@ -11,7 +11,7 @@ import urllib.parse
 
 import pytest
 
-from harness import SINGLE_CHILD, Httpd
+from harness import SINGLE_CHILD, json_call_handler
 
 FORM_PY = r'''
 import hashlib
@@ -228,19 +228,7 @@ def t_redirect_type(req):
     except TypeError:
         return {"error": "TypeError"}
     return {"error": None}
-
-def handler(req):
-    name = req.uri.rsplit("/", 1)[-1]
-    fn = globals().get("t_" + name)
-    if fn is None:
-        return apache.HTTP_NOT_FOUND
-    res = fn(req)
-    if isinstance(res, int):
-        return res
-    req.content_type = "application/json"
-    req.write(json.dumps(res))
-    return apache.OK
-'''
+''' + json_call_handler(-1)
 
 CONFIG = r"""
 <Directory @DOCROOT@/app>
@@ -259,13 +247,8 @@ FILES = {"htdocs/app/formtest.py": FORM_PY}
 
 
 @pytest.fixture(scope="module")
-def srv(mp_module):
-    s = Httpd(CONFIG, files=FILES, mpm="event", name="util",
-              mpm_config=SINGLE_CHILD["event"])
-    s.start()
-    yield s
-    s.assert_no_crash()
-    s.stop()
+def srv(httpd):
+    return httpd(CONFIG, files=FILES, name="util", mpm_config=SINGLE_CHILD)
 
 
 def getj(srv, path):

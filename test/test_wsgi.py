@@ -1,5 +1,5 @@
-"""mod_python.wsgi and the request's WSGI support (stdlib.md §7, spec README
-items 4 and 13): req.build_wsgi_env() (base URI rules, PEP 3333 native
+"""mod_python.wsgi and the request's WSGI support (PEP 3333; 3.5's bugs in
+both fixed): req.build_wsgi_env() (base URI rules, PEP 3333 native
 strings, wsgi.* keys, wsgi.input, wsgi.errors), req.wsgi_start_response()
 (status and headers, Content-Type, exc_info) and the handler (application
 option, declining, generator responses with close(), autoreload)."""
@@ -306,12 +306,8 @@ FILES = {
 
 
 @pytest.fixture(scope="module")
-def srv():
-    s = Httpd(CONF, files=FILES)
-    s.start()
-    yield s
-    s.assert_no_crash()
-    s.stop()
+def srv(httpd):
+    return httpd(CONF, files=FILES, name="wsgi")
 
 
 def env_of(srv, path, **kw):

@@ -22,39 +22,8 @@ static apr_status_t cd_out(ap_filter_t *f, apr_bucket_brigade *bb)
 static const mp_filter_kind cd_in_kind = {1, cd_in, NULL};
 static const mp_filter_kind cd_out_kind = {0, NULL, cd_out};
 
-#define H(name, ctx) AP_INIT_RAW_ARGS(name, mp_cmd_handler, NULL, ctx, "")
-#define F(name) AP_INIT_FLAG(name, mp_cmd_flag, NULL, OR_ALL, "")
-
 static const command_rec cd_cmds[] = {
-    H("PythonPostReadRequestHandler", RSRC_CONF),
-    H("PythonTransHandler", RSRC_CONF),
-    H("PythonHeaderParserHandler", OR_ALL),
-    H("PythonInitHandler", OR_ALL),
-    H("PythonAccessHandler", OR_ALL),
-    H("PythonAuthenHandler", OR_ALL),
-    H("PythonAuthzHandler", OR_ALL),
-    H("PythonTypeHandler", OR_ALL),
-    H("PythonFixupHandler", OR_ALL),
-    H("PythonHandler", OR_ALL),
-    H("PythonLogHandler", OR_ALL),
-    H("PythonCleanupHandler", OR_ALL),
-    AP_INIT_RAW_ARGS("PythonConnectionHandler", mp_cmd_connection_handler, NULL,
-                     RSRC_CONF, ""),
-    AP_INIT_RAW_ARGS("PythonHandlerModule", mp_cmd_handler_module, NULL, OR_ALL, ""),
-    AP_INIT_TAKE12("PythonInputFilter", mp_cmd_filter, (void *)&cd_in_kind,
-                   RSRC_CONF | ACCESS_CONF, ""),
-    AP_INIT_TAKE12("PythonOutputFilter", mp_cmd_filter, (void *)&cd_out_kind,
-                   RSRC_CONF | ACCESS_CONF, ""),
-    F("PythonEnablePdb"),
-    F("PythonDebug"),
-    F("PythonInterpPerDirectory"),
-    F("PythonInterpPerDirective"),
-    F("PythonAutoReload"),
-    AP_INIT_TAKE1("PythonInterpreter", mp_cmd_interpreter, NULL, OR_ALL, ""),
-    AP_INIT_TAKE1("PythonPath", mp_cmd_path, NULL, OR_ALL, ""),
-    AP_INIT_TAKE12("PythonOption", mp_cmd_option, NULL, OR_ALL, ""),
-    AP_INIT_TAKE2("PythonImport", mp_cmd_import, NULL, RSRC_CONF, ""),
-    AP_INIT_TAKE1("PythonOptimize", mp_cmd_optimize, NULL, RSRC_CONF, ""),
+    MP_DIRECTIVES(&cd_in_kind, &cd_out_kind),
     {NULL}
 };
 

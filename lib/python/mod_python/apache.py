@@ -506,9 +506,6 @@ def stat(fname, wanted):
 class CallBack:
     """The object the C module calls into, one per interpreter."""
 
-    class HStack:                       # legacy, unused
-        pass
-
     def HandlerDispatch(self, req, flags=None, _result=None):
         """Run the handlers of req.hlist for req.phase, from the cursor on.
         C (src/dispatch.c) calls a phase's lone handler itself when it can

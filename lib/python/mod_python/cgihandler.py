@@ -54,7 +54,7 @@ interpreters that relies on relative paths sees the script's directory
 while a script runs.  For concurrent applications use a WSGI application
 (``mod_python.wsgi``) or a plain handler instead.
 
-Log messages MP0410-MP0413.
+Log messages MP0950-MP0953.
 """
 
 import builtins
@@ -291,7 +291,7 @@ def _run_script(req, path, code):
         exec(code, module.__dict__)
     except SystemExit as e:
         if e.code not in (None, 0):
-            req.log_error("MP0412: cgihandler: script '%s' exited with status %r"
+            req.log_error("MP0952: cgihandler: script '%s' exited with status %r"
                           % (path, e.code), apache.APLOG_INFO)
     finally:
         if registered and sys.modules.get(name) is module:
@@ -359,12 +359,12 @@ def _execute(req, path, out_raw):
 def handler(req):
     path = _find_script(req)
     if path is None:
-        req.log_error("MP0413: cgihandler: no script '%s'"
+        req.log_error("MP0953: cgihandler: no script '%s'"
                       % (req.subprocess_env.get("script_filename") or req.filename),
                       apache.APLOG_INFO)
         return apache.HTTP_NOT_FOUND
     if req.get_config().get("PythonDebug") == "1":
-        req.log_error("MP0410: cgihandler: running '%s'" % path, apache.APLOG_DEBUG)
+        req.log_error("MP0950: cgihandler: running '%s'" % path, apache.APLOG_DEBUG)
     out_raw = _CGIOutput(req)
     try:
         with _lock:
@@ -374,7 +374,7 @@ def handler(req):
         # when the garbage collector flushes it later
         out_raw.sealed = True
     if not out_raw.finish():
-        req.log_error("MP0411: cgihandler: script '%s' ended without sending a CGI "
+        req.log_error("MP0951: cgihandler: script '%s' ended without sending a CGI "
                       "header block" % path, apache.APLOG_ERR)
         return apache.HTTP_INTERNAL_SERVER_ERROR
     return apache.OK

@@ -171,12 +171,6 @@ def _tracking_import(name, globals=None, locals=None, fromlist=(), level=0):
     return mod
 
 
-def _read_code(path):
-    with open(path, "rb") as f:
-        source = f.read()
-    return compile(source, path, "exec", dont_inherit=True)
-
-
 def _stamp(st):
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
@@ -540,7 +534,8 @@ def _first_import(name, directory, log):
 
 def _file_label(path):
     import hashlib
-    return "_mp_" + hashlib.md5(os.path.abspath(path).encode()).hexdigest()
+    return "_mp_" + hashlib.md5(os.path.abspath(path).encode(),
+                                 usedforsecurity=False).hexdigest()
 
 
 def _load_as(uname, path, search=None):

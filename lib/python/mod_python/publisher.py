@@ -9,7 +9,7 @@ they import), walks `obj.attr` under the traversal rules below, checks
 `__auth__`/`__access__` at every step, calls the final object with the form
 fields as keyword arguments when it is callable and writes the result.
 
-Differences from 3.5 (bugs fixed, see the spec README #11, #15):
+Differences from 3.5 (its bugs, fixed):
 
 * Basic credentials are decoded with `base64.b64decode` (UTF-8, Latin-1
   fallback); only a malformed header gives 400.
@@ -89,8 +89,9 @@ def _suffix_re(req):
 
 
 def _locate(req):
-    """The module file and the dotted object path for this request
-    (spec §2.1 steps 2-6); sets req.filename to the module file."""
+    """The module file and the dotted object path for this request (the
+    traversal rules of mod_python 3.5's publisher); sets req.filename to the
+    module file."""
     directory, name = os.path.split(req.filename)
     if not name:
         name = "index"                  # a request for a directory
@@ -501,8 +502,9 @@ def _markers(req, obj):
 
 
 def process_auth(req, object, realm="unknown", user=None, passwd=None):
-    """Check `object`'s __auth__ and __access__ (spec §2.3).  Returns
-    (realm, user, passwd) for the next traversal step."""
+    """Check `object`'s __auth__ and __access__ (as mod_python 3.5's manual
+    describes them).  Returns (realm, user, passwd) for the next traversal
+    step."""
     if hasattr(object, "__auth_realm__"):
         realm = object.__auth_realm__
     found = _markers(req, object)
