@@ -226,8 +226,10 @@ typedef struct {
 } mp_hslot;
 
 typedef struct {
-    int n;                            /* slots, indexed by mp_interp.index */
-    mp_hslot *slots;
+    int n;                            /* slots, indexed by mp_interp.index; a slot
+                                         never moves (the GIL is let go while one
+                                         is filled, and the array may grow then) */
+    mp_hslot **slots;
 } mp_hcache;
 
 static apr_pool_t *cache_pool;        /* a root pool: used with the GIL held */
@@ -239,21 +241,20 @@ static mp_hslot *handler_slot(mp_handler *h, const mp_interp *ip)
     if (cache_pool == NULL)
         return NULL;
     if (c == NULL) {
-        if ((c = apr_pcalloc(cache_pool, sizeof(*c))) == NULL)
-            return NULL;
+        c = apr_pcalloc(cache_pool, sizeof(*c));
         h->cache = c;
     }
     if (ip->index >= c->n) {
         int n = ip->index + 4;
-        mp_hslot *s = apr_pcalloc(cache_pool, sizeof(*s) * (size_t)n);
-        if (s == NULL)
-            return NULL;
+        mp_hslot **s = apr_pcalloc(cache_pool, sizeof(*s) * (size_t)n);
         if (c->n > 0)
             memcpy(s, c->slots, sizeof(*s) * (size_t)c->n);
         c->slots = s;
         c->n = n;
     }
-    return &c->slots[ip->index];
+    if (c->slots[ip->index] == NULL)
+        c->slots[ip->index] = apr_pcalloc(cache_pool, sizeof(mp_hslot));
+    return c->slots[ip->index];
 }
 
 /* Status of a handler result (or of HandlerDispatch's), logged as
