@@ -12,6 +12,7 @@
  */
 #include "mp_common.h"
 #include "mp_config.h"
+#include "mp_config_check.h"
 
 #include "apr_lib.h"
 #include "apr_fnmatch.h"
@@ -591,6 +592,7 @@ static const char *mp_parse_hline(cmd_parms *cmd, const char *args, mp_hline *hl
 {
     const char *bar = args ? strchr(args, '|') : NULL;
     const char *end = args ? args + strlen(args) : NULL;
+    int i;
 
     /* words end up in the handler entries: config (cmd->pool) lifetime */
     hl->handlers = mp_split_words(cmd->pool, args ? args : "",
@@ -600,6 +602,13 @@ static const char *mp_parse_hline(cmd_parms *cmd, const char *args, mp_hline *hl
         return apr_psprintf(cmd->pool, "%s requires at least one handler "
                             "(module[::object])%s", cmd->cmd->name,
                             bar ? " before \"|\"" : "");
+    }
+    for (i = 0; i < hl->handlers->nelts; i++) {
+        const char *err = mp_check_handler(cmd->pool, cmd->cmd->name,
+                                           APR_ARRAY_IDX(hl->handlers, i, const char *));
+        if (err != NULL) {
+            return err;
+        }
     }
     if (bar != NULL) {
         hl->exts = mp_split_words(cmd->pool, bar + 1, end);
@@ -728,6 +737,9 @@ const char *mp_cmd_filter(cmd_parms *cmd, void *mconfig, const char *handler, co
     if (name == NULL || *name == '\0') {
         name = handler;
     }
+    if ((err = mp_check_handler(cmd->pool, cmd->cmd->name, handler)) != NULL) {
+        return err;
+    }
     h = apr_pcalloc(cmd->pool, sizeof(*h));
     if ((err = mp_directive_context(cmd, h)) != NULL) {
         return err;
@@ -804,7 +816,11 @@ const char *mp_cmd_interpreter(cmd_parms *cmd, void *mconfig, const char *arg)
 const char *mp_cmd_path(cmd_parms *cmd, void *mconfig, const char *arg)
 {
     mp_dir_cfg *dc = mconfig;
+    const char *err = mp_check_python_path(cmd->pool, arg ? arg : "");
 
+    if (err != NULL) {
+        return err;
+    }
     dc->python_path = apr_pstrdup(cmd->pool, arg ? arg : "");
     mp_set_directive(cmd, dc, dc->python_path, 1);
     return NULL;
@@ -813,9 +829,13 @@ const char *mp_cmd_path(cmd_parms *cmd, void *mconfig, const char *arg)
 const char *mp_cmd_option(cmd_parms *cmd, void *mconfig, const char *key, const char *val)
 {
     mp_dir_cfg *dc = mconfig;
+    const char *err;
 
     if (val == NULL) {
         val = "";
+    }
+    if ((err = mp_check_option(cmd->pool, key, val)) != NULL) {
+        return err;
     }
     apr_table_set(mp_own(dc->options), key, val);
     if (mp_top_level(cmd)) {
@@ -829,7 +849,12 @@ const char *mp_cmd_import(cmd_parms *cmd, void *mconfig, const char *module, con
     mp_srv_cfg *sc = mp_srv_config(cmd->server);
     mp_import *imp;
 
+    const char *err = mp_check_handler(cmd->pool, cmd->cmd->name, module);
+
     (void)mconfig;
+    if (err != NULL) {
+        return err;
+    }
     imp = apr_array_push(sc->imports);
     imp->module = apr_pstrdup(cmd->pool, module);
     imp->interpreter = apr_pstrdup(cmd->pool, interp);

@@ -605,7 +605,7 @@ static PyMethodDef mp_module_methods[] = {
     {"_reload_ack", mod_reload_ack, METH_O, "acknowledge a generation"},
     {"_importer_changed", mod_importer_changed, METH_NOARGS,
      "the importer's state changed (handler caches revalidate)"},
-    {"dispatch_flags", mod_dispatch_flags, METH_NOARGS,
+    {"_dispatch_flags", mod_dispatch_flags, METH_NOARGS,
      "flags of the dispatch running on this thread, or None"},
     {"_reload_mechanism", mod_reload_mechanism, METH_NOARGS, "'inotify' or 'stat'"},
     {"_watch_count", mod_watch_count, METH_NOARGS, "number of watched files"},

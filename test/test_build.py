@@ -78,6 +78,10 @@ def test_configure_make_install_destdir(tree):
     assert os.path.isfile(dest + libexec + "/mod_python.so")
     assert os.path.isfile(dest + purelib + "/mod_python/apache.py")
     assert os.path.isfile(dest + purelib + "/mod_python/importer.py")
+    # typed: the package's marker and stubs, and the stub-only package of _apache
+    assert os.path.isfile(dest + purelib + "/mod_python/py.typed")
+    assert os.path.isfile(dest + purelib + "/mod_python/apache.pyi")
+    assert os.path.isfile(dest + purelib + "/_apache-stubs/__init__.pyi")
     # nothing outside DESTDIR was touched: the files are only under dest
     nm = subprocess.run(["nm", "-D", "--defined-only", dest + libexec + "/mod_python.so"],
                         capture_output=True, text=True).stdout

@@ -118,17 +118,17 @@ def test_one_build_per_key_under_concurrency():
         def build(self, key, name, opened, entry):
             Slow.builds += 1
             started.set()
-            release.wait(10)
+            release.wait(60)
             return object()
     c = Slow()
     results = []
     threads = [threading.Thread(target=lambda: results.append(c["k"])) for _ in range(8)]
     for t in threads:
         t.start()
-    started.wait(10)
+    started.wait(60)
     release.set()
     for t in threads:
-        t.join(10)
+        t.join(60)
     assert Slow.builds == 1
     assert len(results) == 8 and all(r is results[0] for r in results)
 
@@ -256,7 +256,7 @@ def _hits(web, path):
 
 def _wait_hits(web, path, n):
     import time
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline and len(_hits(web, path)) < n:
         time.sleep(0.05)
     return _hits(web, path)

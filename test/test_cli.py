@@ -199,7 +199,7 @@ def test_apache_t_accepts_config(server):
 
 
 def _get(port, path="/"):
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60
     last = None
     while time.monotonic() < deadline:
         try:

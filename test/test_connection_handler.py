@@ -74,7 +74,7 @@ def srv(httpd):
 
 
 class LineClient:
-    def __init__(self, port, timeout=10):
+    def __init__(self, port, timeout=60):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
         self.buf = b""
 

@@ -247,7 +247,7 @@ class Browser:
 
     def get(self, path):
         url = "http://127.0.0.1:%d%s" % (self.srv.port, path)
-        with self.opener.open(url, timeout=20) as r:
+        with self.opener.open(url, timeout=60) as r:
             return r, json.loads(r.read())
 
     def cookie(self, name):

@@ -78,3 +78,114 @@ def test_wrong_context_says_not_allowed(mp_module, config):
     rc, out = configtest(config)
     assert rc != 0
     assert "not allowed" in out, out
+
+
+# ---- mistakes caught at `apachectl -t` (issue: config errors a person can act on)
+
+@pytest.mark.parametrize("config,message", [
+    # PythonPath: a C syntax check of the expression (Python is not started)
+    ('PythonPath "sys.path + ["',
+     '''MP0010: PythonPath "sys.path + [": '[' is never closed'''),
+    ("""PythonPath "['/a', '/b')" """,
+     '''MP0010: PythonPath "['/a', '/b')": ')' does not match '[\''''),
+    ('PythonPath "sys.path + [])"',
+     '''MP0010: PythonPath "sys.path + [])": ')' closes nothing'''),
+    ("""PythonPath "sys.path + ['/a]" """,
+     '''MP0010: PythonPath "sys.path + ['/a]": the string '/a] is never closed'''),
+    ('PythonPath "sys.path +"',
+     '''MP0010: PythonPath "sys.path +": the expression ends with '+\''''),
+    ("""PythonPath "sys.path = ['/a']" """,
+     '''MP0010: PythonPath "sys.path = ['/a']": an assignment is not an expression'''),
+    ("""PythonPath "import os; os.getcwd()" """,
+     '''MP0010: PythonPath "import os; os.getcwd()": ';' separates statements'''),
+    ('PythonPath "  # nothing"',
+     '''MP0010: PythonPath "  # nothing": empty expression'''),
+    # handler words: both names of module::object
+    ("PythonHandler myapp::",
+     'MP0012: PythonHandler "myapp::": the object name after "::" is empty '
+     '(write "myapp" for the default object, or name one)'),
+    ("<Directory /tmp>\nPythonFixupHandler a b::\n</Directory>",
+     'MP0012: PythonFixupHandler "b::": the object name after "::" is empty'),
+    ("PythonHandlerModule ::handler",
+     'MP0011: PythonHandlerModule "::handler": the module name before "::" is empty'),
+    ("PythonConnectionHandler m::",
+     'MP0012: PythonConnectionHandler "m::": the object name after "::" is empty'),
+    ("PythonHandler m::a::b", 'MP0013: PythonHandler "m::a::b": "::" may appear only once'),
+    ("PythonHandler m::Cls..meth",
+     '''MP0013: PythonHandler "m::Cls..meth": the object name 'Cls..meth' has an empty part'''),
+    ("PythonOutputFilter m:: OUTF",
+     'MP0012: PythonOutputFilter "m::": the object name after "::" is empty'),
+    ("PythonImport m:: main_interpreter",
+     'MP0012: PythonImport "m::": the object name after "::" is empty'),
+    # mod_python's own PythonOption keys
+    ("PythonOption mod_python.autoreload.mechanism bogus",
+     'MP0014: PythonOption mod_python.autoreload.mechanism "bogus": '
+     'not one of auto, inotify, stat'),
+    ("PythonOption mod_python.autoreload.interval soon",
+     'MP0014: PythonOption mod_python.autoreload.interval "soon": '
+     'not a number of seconds (0 or more)'),
+    ("PythonOption mod_python.autoreload.interval -2",
+     'MP0014: PythonOption mod_python.autoreload.interval "-2": '
+     'not a number of seconds (0 or more)'),
+    ("PythonOption mod_python.mutex_locks many",
+     'MP0014: PythonOption mod_python.mutex_locks "many": '
+     'not a whole number from 0 to 65536'),
+    ("<Directory /tmp>\nPythonOption mod_python.util.max_fields -1\n</Directory>",
+     'MP0014: PythonOption mod_python.util.max_fields "-1": '
+     'not a whole number from 0 to 2147483647'),
+    ("PythonOption mod_python.util.max_memory_size 16M",
+     'MP0014: PythonOption mod_python.util.max_memory_size "16M": not a whole number'),
+    ("PythonOption mod_python.util.max_files 1.5",
+     'MP0014: PythonOption mod_python.util.max_files "1.5": not a whole number'),
+    ("PythonOption mod_python.file_session.enable_fast_cleanup maybe",
+     'MP0014: PythonOption mod_python.file_session.enable_fast_cleanup "maybe": '
+     'not a boolean (yes/no, true/false, on/off, 1/0)'),
+    ("PythonOption mod_python.file_session.verify_session_timeout 2",
+     'MP0014: PythonOption mod_python.file_session.verify_session_timeout "2": '
+     'not a boolean'),
+    ("PythonOption mod_python.file_session.cleanup_grace_period 10s",
+     'MP0014: PythonOption mod_python.file_session.cleanup_grace_period "10s": '
+     'not a whole number'),
+    ("PythonOption mod_python.file_session.cleanup_time_limit x",
+     'MP0014: PythonOption mod_python.file_session.cleanup_time_limit "x": '
+     'not a whole number'),
+    ("PythonOption mod_python.session.session_type filesession",
+     'MP0014: PythonOption mod_python.session.session_type "filesession": '
+     'not one of FileSession, DbmSession, MemorySession'),
+    ("PythonOption mod_python.session.cleanup_chance sometimes",
+     'MP0014: PythonOption mod_python.session.cleanup_chance "sometimes": '
+     'not a whole number'),
+    ("PythonOption mod_python.wsgi.application ::app",
+     'MP0014: PythonOption mod_python.wsgi.application "::app": the module name is empty'),
+])
+def test_mistake_rejected_at_configtest(mp_module, config, message):
+    rc, out = configtest(config)
+    assert rc != 0, out
+    assert "Syntax error on line" in out, out
+    assert message in out, out
+
+
+def test_values_mod_python_accepts_pass_configtest(mp_module):
+    rc, out = configtest(r"""
+PythonPath "sys.path + ['/srv/a', \"/srv/b\"] + [p for p in ('/x',) if p]  # comment"
+PythonPath "dict(a=1) and sys.path or [r'/dir', '''x''', f'{1}']"
+PythonPath "[d for d in sys.path if d != '/x=y;z[']"
+PythonHandler a a.b a::b a::B.c mod_python.publisher
+PythonImport m::init main_interpreter
+PythonOutputFilter m::f OUTF
+PythonOption mod_python.autoreload.mechanism STAT
+PythonOption mod_python.autoreload.interval 0.25
+PythonOption mod_python.mutex_locks 0
+PythonOption mod_python.util.max_fields " 1000 "
+PythonOption mod_python.util.max_memory_size +16777216
+PythonOption mod_python.file_session.enable_fast_cleanup Yes
+PythonOption mod_python.file_session.verify_session_timeout 0
+PythonOption mod_python.file_session.cleanup_grace_period 0
+PythonOption mod_python.session.session_type DbmSession
+PythonOption mod_python.wsgi.application "myapp::"
+PythonOption mod_python.autoreload.interval
+PythonOption mod_python.session.cookie_name anything-goes
+PythonOption myapp.setting "sys.path + ["
+""")
+    assert rc == 0, out
+    assert "Syntax OK" in out

@@ -4,8 +4,10 @@ Every change to a handler module, a helper it imports or a package
 submodule must be served by the first request that starts after the
 change was written, in every child process and thread.
 """
+import ctypes
 import http.client
 import os
+import select
 import threading
 import time
 
@@ -50,6 +52,28 @@ def write_in_place(path, text):
         f.write(text)
 
 
+class OpenWatch:
+    """Tells when some process opens `path` (inotify IN_OPEN): a test waits
+    for the server to have looked at a file instead of guessing a pause."""
+    IN_OPEN = 0x20
+
+    def __init__(self, path):
+        libc = ctypes.CDLL(None, use_errno=True)
+        self.fd = libc.inotify_init1(os.O_CLOEXEC | os.O_NONBLOCK)
+        if self.fd < 0:
+            raise OSError(ctypes.get_errno(), "inotify_init1")
+        if libc.inotify_add_watch(self.fd, os.fsencode(path), self.IN_OPEN) < 0:
+            err = ctypes.get_errno()
+            os.close(self.fd)
+            raise OSError(err, "inotify_add_watch %s" % path)
+
+    def wait(self, timeout=60.0):
+        return bool(select.select([self.fd], [], [], timeout)[0])
+
+    def close(self):
+        os.close(self.fd)
+
+
 def versions(srv, path, n):
     out = []
     for _ in range(n):
@@ -62,6 +86,9 @@ def versions(srv, path, n):
 # ---------------------------------------------------------------- basic
 
 CONF = """
+# two requests on one keep-alive connection must reach the same child even
+# when the machine is slow: httpd must not close it in between (default 5 s)
+KeepAliveTimeout 120
 <Directory @DOCROOT@/app>
   SetHandler mod_python
   PythonHandler handler
@@ -428,10 +455,17 @@ def test_first_sight_during_stalled_in_place_save(mechanism):
         path = os.path.join(s.docroot, "s", "smod.py")
         out = {}
         with open(path, "w") as f:          # truncated; the writer stalls
+            watch = OpenWatch(path)
             t = threading.Thread(target=lambda: out.update(r=s.get("/s/x")))
             t.start()
-            time.sleep(0.4)
+            try:
+                # write only once the server has read the empty file (not
+                # after a guessed pause that a loaded machine may outlast)
+                assert watch.wait(60), "the server never opened %s" % path
+            finally:
+                watch.close()
             f.write(handler_src(2))
+            f.flush()
         t.join()
         assert (out["r"].status, out["r"].text) == (200, "2"), out["r"].text[:500]
         s.assert_no_crash()
@@ -521,6 +555,24 @@ def _inotify_fds(pid):
     return fds
 
 
+def _wait_traced(pid, tracer, timeout=60.0):
+    """Wait until every thread of pid has tracer as its TracerPid."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            tids = os.listdir("/proc/%d/task" % pid)
+            traced = []
+            for tid in tids:
+                with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+                    traced.append("TracerPid:\t%d\n" % tracer in f.read())
+            if traced and all(traced):
+                return True
+        except OSError:
+            pass
+        time.sleep(0.05)
+    return False
+
+
 @pytest.mark.skipif(not os.path.exists("/usr/bin/strace"), reason="strace not installed")
 def test_off_makes_no_file_system_check():
     import subprocess
@@ -551,9 +603,9 @@ def test_off_makes_no_file_system_check():
             p = subprocess.Popen(["strace", "-f", "-qq", "-e",
                                   "trace=read,stat,lstat,newfstatat,statx,openat,access",
                                   "-o", out, "-p", str(child)])
-            time.sleep(1.0)
-            versions(s, path, 5)
-            time.sleep(0.5)
+            # requests only once strace traces every thread of the child
+            assert _wait_traced(child, p.pid), "strace did not attach to %d" % child
+            versions(s, path, 5)    # each syscall is written before the reply
             p.terminate()
             p.wait(10)
             with open(out) as f:

@@ -172,20 +172,7 @@ def postj(srv, path, body, headers=None):
 
 def raw(srv, data, half_close=False):
     """Send raw bytes, return everything the server answers."""
-    with socket.create_connection(("127.0.0.1", srv.port), timeout=30) as s:
-        s.sendall(data)
-        if half_close:
-            s.shutdown(socket.SHUT_WR)
-        out = b""
-        while True:
-            try:
-                chunk = s.recv(65536)
-            except ConnectionResetError:
-                break
-            if not chunk:
-                break
-            out += chunk
-    return out
+    return srv.raw(data, half_close=half_close)
 
 
 def test_binary_non_ascii_body_roundtrip(srv):

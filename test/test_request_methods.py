@@ -311,7 +311,7 @@ def getj(srv, path, **kw):
     return json.loads(r.body)
 
 
-def wait_file(path, timeout=10.0):
+def wait_file(path, timeout=60.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if os.path.exists(path) and os.path.getsize(path) > 0:

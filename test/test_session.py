@@ -183,7 +183,8 @@ PythonOption mod_python.session.cleanup_chance 0
 <Directory "@DOCROOT@/bad">
     SetHandler mod_python
     PythonHandler sess
-    PythonOption mod_python.session.session_type NoSuchSession
+    # the legacy key: not checked at config time, so the runtime error shows
+    PythonOption session NoSuchSession
 </Directory>
 <Directory "@DOCROOT@/race">
     SetHandler mod_python

@@ -301,6 +301,9 @@ def keep(req):
 '''
 
 CONFIG = r'''
+# two requests on one keep-alive connection must reach the same child even
+# when the machine is slow: httpd must not close it in between (default 5 s)
+KeepAliveTimeout 120
 PythonPath "sys.path+['@ROOT@/lib']"
 PythonOption table_opt on
 <Directory @DOCROOT@/t>

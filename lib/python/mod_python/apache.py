@@ -162,7 +162,7 @@ _path_cache = set()
 _path_cache_lock = threading.Lock()
 
 # Dispatch flags: C (src/dispatch.c) reads the typed configuration and
-# passes them as one int; _apache.dispatch_flags() has those of the
+# passes them as one int; _apache._dispatch_flags() has those of the
 # dispatch running on this thread.
 _DEBUG, _AUTORELOAD, _PDB, _PATH = 1, 2, 4, 8
 
@@ -297,7 +297,7 @@ def import_module(module_name, autoreload=None, log=None, path=None):
     """Import module_name through mod_python's importer.  With autoreload
     (default: PythonAutoReload of the current request, else on) a changed
     module, or one whose dependencies changed, is re-imported first."""
-    flags = _apache.dispatch_flags()
+    flags = _apache._dispatch_flags()
     if autoreload is None:
         autoreload = flags is None or flags & _AUTORELOAD
     if log is None:
