@@ -13,6 +13,8 @@
 #include "mp_filter.h"
 #include "mp_filterobj.h"
 #include "mp_capi.h"
+#include "mp_venv.h"
+#include "mp_interp.h"
 
 /* The filter directives register the filter name with httpd at parse time;
  * they are handed the entry points through cmd->info. */
@@ -21,6 +23,10 @@ static const mp_filter_kind mp_out_filter_kind = {0, NULL, mp_output_filter};
 
 static const command_rec mp_commands[] = {
     MP_DIRECTIVES(&mp_in_filter_kind, &mp_out_filter_kind),
+    /* not in MP_DIRECTIVES: its handler is venv.c's, outside config.c */
+    AP_INIT_TAKE1("PythonVirtualEnv", mp_cmd_virtualenv, NULL, RSRC_CONF,
+                  "Virtual environment whose site-packages this server's "
+                  "interpreters use."),
     {NULL}
 };
 
@@ -35,6 +41,7 @@ static const char *const mp_before_authz[] = {"mod_authz_core.c", NULL};
 static void mp_register_hooks(apr_pool_t *p)
 {
     (void)p;
+    ap_hook_check_config(mp_interp_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(mp_hook_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(mp_hook_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_process_connection(mp_hook_process_connection, NULL, NULL, APR_HOOK_MIDDLE);

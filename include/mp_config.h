@@ -94,6 +94,7 @@ typedef struct {
     mp_handler *connection;           /* PythonConnectionHandler */
     apr_array_header_t *imports;      /* of mp_import, in order of appearance */
     int optimize;                     /* PythonOptimize: MP_UNSET/0/1 */
+    const struct mp_venv *venv;       /* PythonVirtualEnv (mp_venv.h), NULL = none */
 } mp_srv_cfg;
 
 void *mp_create_dir_config(apr_pool_t *p, char *dir);

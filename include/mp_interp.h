@@ -44,6 +44,8 @@ struct mp_interp {
     PyThreadState *anchor;            /* the state Py_NewInterpreter() made: never
                                          deleted (CPython 3.11 aborts when a new state
                                          is made for an interpreter that has none) */
+    const char *venv;                 /* PythonVirtualEnv it was set up with, or NULL */
+    volatile apr_uint32_t venv_warned;
 };
 
 /* Called once per interpreter, GIL held, current thread state in ip. */
@@ -68,8 +70,11 @@ server_rec *mp_main_server(void);
 apr_pool_t *mp_child_pool(void);
 
 /* Get (creating it if needed) the named interpreter; NULL name = main.
- * May be called with or without the GIL.  NULL on failure (logged). */
-mp_interp *mp_interp_get(const char *name, mp_interp_init_fn init, void *baton);
+ * May be called with or without the GIL.  NULL on failure (logged).
+ * A new interpreter's sys.path gets mod_python's package directory and the
+ * PythonVirtualEnv of s (NULL: the main server), before its init runs. */
+mp_interp *mp_interp_get(const char *name, mp_interp_init_fn init, void *baton,
+                         server_rec *s);
 /* Look up an existing interpreter by name; NULL if none. No creation. */
 mp_interp *mp_interp_find(const char *name);
 /* The interpreter this thread currently runs Python in (NULL if none). */
@@ -96,6 +101,11 @@ void mp_interp_leave(mp_gil_token *tok);
  * request time.  fn runs without the GIL, before Python's own exit work.
  * APR_EINIT (logged, nothing registered) before mp_interp_child_init(). */
 apr_status_t mp_interp_at_child_exit(apr_status_t (*fn)(void *), void *data);
+
+/* check_config hook: refuse to run beside another module that embeds
+ * Python (mod_wsgi), with one error line; OK otherwise. */
+int mp_interp_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                           server_rec *s);
 
 /* Release / re-take the GIL around blocking calls (GIL must be held). */
 PyThreadState *mp_interp_release(void);

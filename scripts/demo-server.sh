@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up everything on a fresh Debian machine, build mod_python and start a
 # demo httpd on 127.0.0.1 (port 8080, or $MP_DEMO_PORT) serving examples/
-# with PythonAutoReload On.  Ctrl-C stops it.
+# from /tmp/mod_python-demo (or $MP_DEMO_ROOT) with PythonAutoReload On.
+# Ctrl-C stops it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
@@ -14,7 +15,13 @@ ROOT=${MP_DEMO_ROOT:-/tmp/mod_python-demo}
 # httpd's children run as www-data, who may not read this checkout: stage a
 # world-readable copy of the examples, the Python package and the module.
 mkdir -p "$ROOT"/{conf,logs,lib}
-cp -r examples/htdocs "$ROOT/"
+# The examples are copied into an empty root only: a second run keeps the
+# edits made to them (remove $ROOT/htdocs for fresh copies).
+if [ -d "$ROOT/htdocs" ] && [ -n "$(ls -A "$ROOT/htdocs")" ]; then
+    echo "mod_python demo: reusing $ROOT/htdocs (your edits are kept; remove it for fresh examples)"
+else
+    cp -r examples/htdocs "$ROOT/"
+fi
 rm -rf "$ROOT/lib/mod_python"
 cp -r lib/python/mod_python "$ROOT/lib/"
 cp mod_python.so "$ROOT/lib/"

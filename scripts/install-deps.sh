@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Install the Debian packages needed to build and test mod_python.
 # Idempotent: runs apt-get only when something is missing.
+# Usage: scripts/install-deps.sh [--deb]
 # (libapache2-mod-python is deliberately NOT installed: it would enable itself
 #  in /etc/apache2; bench/ handles the comparison build separately.)
 set -euo pipefail
 
 PKGS=(apache2 apache2-dev libpython3-dev python3-dev python3-pytest
       autoconf make gcc curl wrk strace)
+# --deb: also what dpkg-buildpackage needs for debian/ (apache2-dev has dh_apache2)
+if [ "${1:-}" = "--deb" ]; then
+    PKGS+=(debhelper dh-python dpkg-dev build-essential)
+fi
 
 missing=()
 for p in "${PKGS[@]}"; do

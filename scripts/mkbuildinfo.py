@@ -11,7 +11,7 @@ import os
 import sys
 
 NAMES = ("HTTPD", "HTTPD_VERSION", "APR_VERSION", "LIBEXECDIR", "SYSCONFDIR",
-         "PYTHON_BIN", "APXS", "TEST_MOD_PYTHON_SO", "TESTHOME")
+         "PYTHON_BIN", "APXS", "TEST_MOD_PYTHON_SO", "TESTHOME", "MOD_PYTHON_SO")
 
 
 def main(argv):

@@ -267,6 +267,7 @@ void *mp_merge_srv_config(apr_pool_t *p, void *basev, void *addv)
     m->connection = MP_MERGE_PTR(connection);
     m->imports = add->imports;        /* not inherited: each server its own */
     m->optimize = MP_MERGE_INT(optimize);
+    m->venv = MP_MERGE_PTR(venv);     /* a virtual host without one: the server's */
     return m;
 }
 

@@ -120,7 +120,7 @@ static int interp_init(mp_interp *ip, void *baton)
 
 mp_interp *mp_dispatch_interp(const char *name, server_rec *s)
 {
-    mp_interp *ip = mp_interp_get(name, interp_init, NULL);
+    mp_interp *ip = mp_interp_get(name, interp_init, NULL, s);
 
     if (ip == NULL)
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
@@ -689,11 +689,14 @@ static void run_imports(server_rec *s)
             const mp_import *imp = &APR_ARRAY_IDX(imps, i, mp_import);
             mp_interp *ip = mp_dispatch_interp(imp->interpreter, vs);
             mp_gil_token tok;
-            PyObject *res;
+            PyObject *res, *srv;
             if (ip == NULL)
                 continue;
             mp_interp_enter(ip, &tok);
-            res = PyObject_CallFunction(ip->m_import, "s", imp->module);
+            /* the virtual host's own PythonPath (its server object) */
+            srv = mp_server_new(vs);
+            res = srv ? PyObject_CallFunction(ip->m_import, "sO", imp->module, srv) : NULL;
+            Py_XDECREF(srv);
             if (res == NULL) {
                 mp_log_py_error(NULL, NULL, vs, "PythonImport");
                 ap_log_error(APLOG_MARK, APLOG_ERR, 0, vs, MP_APLOGNO(0208)

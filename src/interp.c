@@ -20,6 +20,8 @@
  */
 #include "mp_common.h"
 #include "mp_interp.h"
+#include "mp_config.h"
+#include "mp_venv.h"
 #include "mp_log.h"
 
 #include <stdlib.h>
@@ -189,6 +191,118 @@ void mp_interp_reacquire(PyThreadState *ts)
         tls->active = ts;
 }
 
+/* -------------------------------------------------------------- paths */
+
+#ifndef MP_PYTHON_PKGDIR
+#define MP_PYTHON_PKGDIR ""
+#endif
+
+/* Run in every new interpreter before mod_python is imported.  sys.path:
+ * PYTHONPATH entries, the standard library, mod_python's package directory
+ * (where `make install` put it, outside the Python's own site-packages),
+ * then the virtual environment's site-packages (its .pth files processed
+ * by site.addsitedir), then the system's site-packages, which stay only if
+ * the environment includes them.  The mod_python package is imported before
+ * the system's entries go, so a package installed there still works. */
+static const char path_code[] =
+    "import os, site, sys\n"
+    "def _first_site():\n"
+    "    known = set(site.getsitepackages())\n"
+    "    for i, p in enumerate(sys.path):\n"
+    "        if p in known or p.endswith(('/site-packages', '/dist-packages')):\n"
+    "            return i\n"
+    "    return len(sys.path)\n"
+    "def setup(pkgdir, venv, venv_site, include_system):\n"
+    "    if pkgdir and os.path.isdir(pkgdir) and pkgdir not in sys.path:\n"
+    "        sys.path.insert(_first_site(), pkgdir)\n"
+    "    try:\n"
+    "        import mod_python\n"
+    "    except ImportError:\n"
+    "        pass\n"
+    "    if not venv:\n"
+    "        return\n"
+    "    i = _first_site()\n"
+    "    system = sys.path[i:]\n"
+    "    del sys.path[i:]\n"
+    "    site.addsitedir(venv_site)\n"
+    "    if include_system:\n"
+    "        sys.path.extend(p for p in system if p not in sys.path)\n"
+    "    sys.prefix = sys.exec_prefix = venv\n"
+    "    site.PREFIXES[:] = [venv]\n";
+
+static const mp_venv *server_venv(server_rec *s)
+{
+    if (s == NULL)
+        s = main_server;
+    return s ? mp_srv_config(s)->venv : NULL;
+}
+
+/* GIL held, current thread state in the new interpreter ip. */
+static void setup_paths(mp_interp *ip, const mp_venv *v)
+{
+    PyObject *g = PyDict_New();
+    PyObject *r = g ? PyRun_String(path_code, Py_file_input, g, g) : NULL;
+    PyObject *fn = r ? PyDict_GetItemString(g, "setup") : NULL;   /* borrowed */
+    PyObject *res = NULL;
+
+    if (fn != NULL)
+        res = PyObject_CallFunction(fn, "szzi", MP_PYTHON_PKGDIR, v ? v->path : NULL,
+                                    v ? v->site : NULL, v ? v->include_system : 0);
+    if (res == NULL) {
+        mp_log_py_error(NULL, NULL, main_server, "sys.path set-up");
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, main_server, MP_APLOGNO(0110)
+                     "interpreter '%s': cannot set up sys.path (package directory %s, "
+                     "PythonVirtualEnv %s)", ip->name, MP_PYTHON_PKGDIR,
+                     v ? v->path : "none");
+    }
+    else if (v != NULL) {
+        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, main_server, MP_APLOGNO(0111)
+                     "interpreter '%s' uses PythonVirtualEnv %s (system site-packages %s)",
+                     ip->name, v->path, v->include_system ? "included" : "excluded");
+    }
+    ip->venv = v ? v->path : NULL;
+    Py_XDECREF(res);
+    Py_XDECREF(r);
+    Py_XDECREF(g);
+}
+
+/* An interpreter is set up once; a server asking for another environment
+ * than the one it has gets it anyway, with one warning. */
+static void check_venv(mp_interp *ip, server_rec *s)
+{
+    const mp_venv *v = server_venv(s);
+    const char *want = v ? v->path : NULL;
+
+    if (want == ip->venv || (want && ip->venv && strcmp(want, ip->venv) == 0))
+        return;
+    if (apr_atomic_cas32(&ip->venv_warned, 1, 0) != 0)
+        return;
+    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, MP_APLOGNO(0112)
+                 "interpreter '%s' was set up with PythonVirtualEnv %s; the virtual host "
+                 "%s asks for %s and shares it anyway (give it its own interpreter, e.g. "
+                 "by not setting PythonInterpreter)", ip->name,
+                 ip->venv ? ip->venv : "(none)",
+                 s && s->server_hostname ? s->server_hostname : "?",
+                 want ? want : "(none)");
+}
+
+/* Another module that embeds Python would share this process's one Python
+ * runtime, whose start, thread states and end each side believes it owns. */
+int mp_interp_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                           server_rec *s)
+{
+    (void)pconf;
+    (void)plog;
+    (void)ptemp;
+    if (ap_find_linked_module("mod_wsgi.c") == NULL)
+        return OK;
+    ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, MP_APLOGNO(0113)
+                 "mod_python and mod_wsgi cannot be loaded into one httpd (both embed "
+                 "Python, and each would start and end it under the other); load one of "
+                 "them (a2dismod wsgi, or a2dismod python)");
+    return HTTP_INTERNAL_SERVER_ERROR;
+}
+
 /* ----------------------------------------------------------- registry */
 
 static mp_interp *registry_lookup(const char *name)
@@ -263,7 +377,7 @@ mp_interp *mp_interp_current(void)
 }
 
 /* A new sub-interpreter; create_mutex held, GIL not held. */
-static mp_interp *create_interp(const char *name)
+static mp_interp *create_interp(const char *name, const mp_venv *venv)
 {
     mp_thread *t = get_thread();
     mp_interp *ip;
@@ -293,12 +407,13 @@ static mp_interp *create_interp(const char *name)
     if (m == NULL)
         mp_log_py_error(NULL, NULL, main_server, "import threading");
     Py_XDECREF(m);
-    PyEval_SaveThread();
-    t->active = NULL;
-
     ip = apr_pcalloc(interp_pool, sizeof(*ip));
     ip->name = apr_pstrdup(interp_pool, name);
     ip->istate = PyThreadState_GetInterpreter(nts);
+    setup_paths(ip, venv);
+    PyEval_SaveThread();
+    t->active = NULL;
+
     registry_add(ip);
     if (thread_grow(t, ip->index) < 0)
         return NULL;
@@ -310,7 +425,8 @@ static mp_interp *create_interp(const char *name)
     return ip;
 }
 
-mp_interp *mp_interp_get(const char *name, mp_interp_init_fn init, void *baton)
+mp_interp *mp_interp_get(const char *name, mp_interp_init_fn init, void *baton,
+                         server_rec *s)
 {
     mp_interp *ip;
     PyThreadState *save = NULL;
@@ -321,8 +437,10 @@ mp_interp *mp_interp_get(const char *name, mp_interp_init_fn init, void *baton)
     if (name == NULL || *name == '\0')
         name = MP_MAIN_INTERPRETER;
     ip = registry_lookup(name);
-    if (ip != NULL && ip->ready)
+    if (ip != NULL && ip->ready) {
+        check_venv(ip, s);
         return ip;
+    }
 
     /* Slow path: create and/or initialise.  Never wait for create_mutex
      * while holding the GIL. */
@@ -332,7 +450,7 @@ mp_interp *mp_interp_get(const char *name, mp_interp_init_fn init, void *baton)
     apr_thread_mutex_lock(create_mutex);
     ip = registry_lookup(name);
     if (ip == NULL)
-        ip = create_interp(name);
+        ip = create_interp(name, server_venv(s));
     if (ip != NULL && !ip->ready && init != NULL) {
         mp_gil_token tok;
         mp_interp_enter(ip, &tok);
@@ -481,6 +599,7 @@ apr_status_t mp_interp_child_init(apr_pool_t *pchild, server_rec *s,
     ip = apr_pcalloc(interp_pool, sizeof(*ip));
     ip->name = MP_MAIN_INTERPRETER;
     ip->istate = PyInterpreterState_Main();
+    setup_paths(ip, server_venv(s));
     registry_add(ip);
 
     /* This (the child's main) thread keeps Py_Initialize's thread state as

@@ -219,6 +219,26 @@ def _free_ports(n):
     return ports
 
 
+def wait_get(port, path="/", timeout=30.0):
+    """GET http://127.0.0.1:port/path from a server that may still be
+    starting: (status, text), retrying connection errors until timeout."""
+    import urllib.error
+    import urllib.request
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path),
+                                        timeout=10) as r:
+                return r.status, r.read().decode("utf-8", "replace")
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode("utf-8", "replace")
+        except OSError as e:
+            last = e
+            time.sleep(0.1)
+    raise AssertionError("server on port %d did not answer: %r" % (port, last))
+
+
 class CaseInsensitiveDict(dict):
     """Minimal case-insensitive mapping for response headers.
 

@@ -8,7 +8,6 @@ import shutil
 import signal
 import subprocess
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -32,8 +31,9 @@ def inst(tmp_path_factory):
     """The tool installed by `make install-cli` into a DESTDIR, the package
     staged with that buildinfo.py, and a module directory holding httpd's
     modules and the freshly built mod_python.so."""
-    base = tmp_path_factory.mktemp("cli")
-    os.chmod(base, 0o755)
+    # world-readable all the way up: the server's children run as www-data
+    base = Path(harness._mkdtemp("mp-cli-"))
+    harness._roots.append(str(base))
     libexec = base / "libexec"
     libexec.mkdir()
     for name in os.listdir(harness.MODULES_DIR):
@@ -43,7 +43,8 @@ def inst(tmp_path_factory):
     dest = base / "dest"
     p = subprocess.run(["make", "-s", "install-cli", "DESTDIR=%s" % dest,
                         "BUILDINFO=%s" % (base / "buildinfo.py"),
-                        "LIBEXECDIR=%s" % libexec],
+                        "LIBEXECDIR=%s" % libexec, "MODULEDIR=%s" % libexec,
+                        "MANIFEST=/manifest.txt"],
                        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                        text=True, timeout=120)
     assert p.returncode == 0, p.stdout
@@ -75,7 +76,10 @@ def test_installed_files(inst):
     tool = inst["tool"]
     assert tool.stat().st_mode & 0o777 == 0o755
     assert tool.read_text().splitlines()[0] == "#!" + PYTHON
-    assert str(tool).endswith("/usr/bin/mod_python")
+    # under the prefix (default /usr/local), never over /usr/bin's
+    assert str(tool).endswith("/usr/local/bin/mod_python")
+    assert "_PKGDIR = \"/usr/local/lib/mod_python/python3." in tool.read_text()
+    assert (inst["dest"] / "manifest.txt").read_text().count("\nf ") == 2
     ns = {}
     exec(inst["buildinfo"].read_text(), ns)
     assert ns["LIBEXECDIR"] == str(inst["libexec"])
@@ -83,6 +87,7 @@ def test_installed_files(inst):
     assert re.fullmatch(r"2\.4\.\d+", ns["HTTPD_VERSION"])
     assert re.fullmatch(r"\d+\.\d+\.\d+", ns["APR_VERSION"])
     assert ns["PYTHON_BIN"] == PYTHON
+    assert ns["MOD_PYTHON_SO"] == str(inst["libexec"] / "mod_python.so")
     assert "buildinfo.py" in str(inst["buildinfo"].relative_to(inst["dest"]))
 
 
@@ -179,6 +184,8 @@ def test_genconfig_output(inst, server):
     assert "PythonPath \"sys.path+['%s/lib','%s/lib2',]\"\n" % (server["root"],
                                                                 server["root"]) in text
     assert "MaxConnectionsPerChild 65536\n" in text
+    # run as root: the children are www-data's, never root's
+    assert os.geteuid() != 0 or ("User www-data\nGroup www-data\n" in text)
     for bad in ("LockFile", "MaxRequestsPerChild", "MaxClients", "NameVirtualHost"):
         assert bad not in text
 
@@ -198,20 +205,24 @@ def test_apache_t_accepts_config(server):
     assert "mpm_" in p.stdout
 
 
+def _ppid(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _uid(pid):
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            return next(int(l.split()[2]) for l in f if l.startswith("Uid:"))
+    except (OSError, StopIteration, ValueError):
+        return None
+
+
 def _get(port, path="/"):
-    deadline = time.monotonic() + 60
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path),
-                                        timeout=10) as r:
-                return r.status, r.read().decode("utf-8", "replace")
-        except urllib.error.HTTPError as e:
-            return e.code, e.read().decode("utf-8", "replace")
-        except OSError as e:
-            last = e
-            time.sleep(0.1)
-    raise AssertionError("server did not answer: %r" % last)
+    return harness.wait_get(port, path, timeout=60)
 
 
 def test_start_restart_stop(inst, server):
@@ -223,6 +234,8 @@ def test_start_restart_stop(inst, server):
     assert "mod_python test page" in body
     assert "cli.test.option" in body
     pid = int(pidfile.read_text())
+    kids = [int(d) for d in os.listdir("/proc") if d.isdigit() and _ppid(int(d)) == pid]
+    assert kids and all(_uid(k) not in (0, None) for k in kids), kids
     cli(inst, "restart", conf, check=0)          # graceful
     status, body = _get(port, "/?again")
     assert status == 200

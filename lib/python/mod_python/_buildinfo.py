@@ -22,7 +22,7 @@ import types
 from mod_python import version as _version
 
 NAMES = ("HTTPD", "HTTPD_VERSION", "APR_VERSION", "LIBEXECDIR", "SYSCONFDIR",
-         "PYTHON_BIN", "APXS", "TEST_MOD_PYTHON_SO", "TESTHOME")
+         "PYTHON_BIN", "APXS", "TEST_MOD_PYTHON_SO", "TESTHOME", "MOD_PYTHON_SO")
 
 _SEARCH_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/bin",
                                 "/usr/local/apache2/bin", "/sbin"])
@@ -78,6 +78,8 @@ def _detect(name, known):
         return _apxs_query(apxs, "LIBEXECDIR") or "/usr/lib/apache2/modules"
     if name == "SYSCONFDIR":
         return _apxs_query(apxs, "SYSCONFDIR")
+    if name == "MOD_PYTHON_SO":
+        return os.path.join(known.get("LIBEXECDIR") or "", "mod_python.so")
     if name == "PYTHON_BIN":
         return sys.executable or _which("python3")
     return ""
@@ -93,6 +95,7 @@ def get():
     known = {}
     # APXS and HTTPD first: the others are found through them
     order = ("APXS", "HTTPD") + tuple(n for n in NAMES if n not in ("APXS", "HTTPD"))
+    # MOD_PYTHON_SO after LIBEXECDIR: NAMES is in that order
     for name in order:
         value = getattr(generated, name, "") if generated is not None else ""
         if not value:

@@ -669,8 +669,10 @@ class CallBack:
             g["filter"] = None
         return OK
 
-    def ImportDispatch(self, name):
-        config = main_server.get_config()
+    def ImportDispatch(self, name, server=None):
+        """PythonImport: with the PythonPath of the server (virtual host)
+        whose configuration holds the directive."""
+        config = (server or main_server).get_config()
         flags = _config_flags(config)
         if flags & _PATH:
             _apply_path(config.get("PythonPath"))

@@ -234,7 +234,7 @@ _DIRECTIVES = (
     "ThreadLimit", "User", "PythonAutoReload", "PythonEnablePdb",
     "PythonHandlerModule", "PythonHeaderParserHandler", "PythonInitHandler",
     "PythonInputFilter", "PythonInterpreter", "PythonLogHandler", "PythonOptimize",
-    "PythonTypeHandler",
+    "PythonTypeHandler", "PythonVirtualEnv",
 )
 
 for _name in _DIRECTIVES:
@@ -320,6 +320,29 @@ def _mpm_section(libexecdir):
     return inner[0]
 
 
+def run_as():
+    """(user, group) the generated config runs httpd's children as: the
+    invoking user, or www-data (nobody where that does not exist) when run
+    as root, so that `mod_python start` as root never serves as uid 0."""
+    import grp
+    import pwd
+    if os.geteuid() != 0:
+        try:
+            return (pwd.getpwuid(os.geteuid()).pw_name, grp.getgrgid(os.getegid()).gr_name)
+        except KeyError:
+            return ("#%d" % os.geteuid(), "#%d" % os.getegid())
+    for user in ("www-data", "nobody"):
+        try:
+            pw = pwd.getpwnam(user)
+        except KeyError:
+            continue
+        try:
+            return (user, grp.getgrgid(pw.pw_gid).gr_name)
+        except KeyError:
+            return (user, "#%d" % pw.pw_gid)
+    return ("#65534", "#65534")
+
+
 def _basic_tree(server_root, listen, docroot, conf, logs, pythonhandler, pythonpath,
                 pythonoptions, mp_comments, info):
     libexec = info.LIBEXECDIR
@@ -339,6 +362,8 @@ def _basic_tree(server_root, listen, docroot, conf, logs, pythonhandler, pythonp
             ErrorLog("%s/error_log" % logs),
             LogLevel("warn"),
             PidFile("%s/httpd.pid" % logs),
+            User(run_as()[0]),
+            Group(run_as()[1]),
             TypesConfig("%s/mime.types" % conf),
             ServerName("127.0.0.1"),
             Listen(listen),
@@ -346,8 +371,7 @@ def _basic_tree(server_root, listen, docroot, conf, logs, pythonhandler, pythonp
             Container(LockFile("%s/accept.lock" % logs), only_if=_V22)):
         tree.append(item)
     tree.append(Comment("\nmod_python"))
-    tree.append(LoadModule("python_module %s"
-                           % quote_if_space(os.path.join(libexec, "mod_python.so"))))
+    tree.append(LoadModule("python_module %s" % quote_if_space(info.MOD_PYTHON_SO)))
     tree.append(SetHandler("mod_python"))
     tree.append(Comment("PythonDebug On"))
     tree.append(PythonHandler(pythonhandler))

@@ -102,6 +102,8 @@ def _compute_excluded():
         dirs.add(site.getusersitepackages())
     except Exception:
         pass
+    if sys.prefix != sys.base_prefix:
+        dirs.add(sys.prefix)        # a virtual environment: all of it is installed
     dirs.add(os.path.dirname(os.path.abspath(__file__)))   # mod_python itself
     out = []
     for d in dirs:
