@@ -22,6 +22,10 @@ if [ -d "$ROOT/htdocs" ] && [ -n "$(ls -A "$ROOT/htdocs")" ]; then
 else
     cp -r examples/htdocs "$ROOT/"
 fi
+if [ ! -d "$ROOT/tutorial" ]; then
+    cp -r examples/tutorial "$ROOT/"
+fi
+sed -e "s,@TUTORIAL@,$ROOT/tutorial,g" examples/tutorial/tutorial.conf.in > "$ROOT/conf/tutorial.conf"
 rm -rf "$ROOT/lib/mod_python"
 cp -r lib/python/mod_python "$ROOT/lib/"
 cp mod_python.so "$ROOT/lib/"
@@ -32,6 +36,7 @@ cat <<MSG
 mod_python demo: http://127.0.0.1:$PORT/
   edit $ROOT/htdocs/hello.py (or helpers/greeting.py) and reload the page:
   PythonAutoReload serves the new code immediately.
+  the tutorial's examples: http://127.0.0.1:$PORT/tutorial/hello.py (and form.py, ...)
   error log: $ROOT/logs/error_log        stop: Ctrl-C
 MSG
 exec env PYTHONPATH="$ROOT/lib" /usr/sbin/apache2 -f "$ROOT/conf/httpd.conf" -DFOREGROUND

@@ -98,25 +98,25 @@ static PyObject *finfo_getter(PyObject *o, void *closure)
     return fi_value(f, (int)(intptr_t)closure);
 }
 
-#define FI_GETSET(id, nm) \
-    {.name = nm, .get = finfo_getter, .set = NULL, .doc = NULL, \
+#define FI_GETSET(id, nm, dc) \
+    {.name = nm, .get = finfo_getter, .set = NULL, .doc = dc, \
      .closure = (void *)(intptr_t)(id)}
 
 static PyGetSetDef finfo_getset[] = {
-    FI_GETSET(FI_FNAME, "fname"),
-    FI_GETSET(FI_FILETYPE, "filetype"),
-    FI_GETSET(FI_VALID, "valid"),
-    FI_GETSET(FI_PROTECTION, "protection"),
-    FI_GETSET(FI_USER, "user"),
-    FI_GETSET(FI_GROUP, "group"),
-    FI_GETSET(FI_INODE, "inode"),
-    FI_GETSET(FI_DEVICE, "device"),
-    FI_GETSET(FI_NLINK, "nlink"),
-    FI_GETSET(FI_SIZE, "size"),
-    FI_GETSET(FI_ATIME, "atime"),
-    FI_GETSET(FI_MTIME, "mtime"),
-    FI_GETSET(FI_CTIME, "ctime"),
-    FI_GETSET(FI_NAME, "name"),
+    FI_GETSET(FI_FNAME, "fname", "file name"),
+    FI_GETSET(FI_FILETYPE, "filetype", "APR_REG, APR_DIR, ... (APR_NOFILE: no file)"),
+    FI_GETSET(FI_VALID, "valid", "mask of the APR_FINFO_* fields filled in"),
+    FI_GETSET(FI_PROTECTION, "protection", "permission bits"),
+    FI_GETSET(FI_USER, "user", "owner's user id"),
+    FI_GETSET(FI_GROUP, "group", "group id"),
+    FI_GETSET(FI_INODE, "inode", "inode number"),
+    FI_GETSET(FI_DEVICE, "device", "device number"),
+    FI_GETSET(FI_NLINK, "nlink", "number of hard links"),
+    FI_GETSET(FI_SIZE, "size", "size in bytes"),
+    FI_GETSET(FI_ATIME, "atime", "last access, seconds since the epoch"),
+    FI_GETSET(FI_MTIME, "mtime", "last modification, seconds since the epoch"),
+    FI_GETSET(FI_CTIME, "ctime", "last status change, seconds since the epoch"),
+    FI_GETSET(FI_NAME, "name", "base name as stored on disk"),
     {NULL, NULL, NULL, NULL, NULL}
 };
 

@@ -2,6 +2,8 @@
 (make install + a2enmod, dpkg -i of the .deb) must leave as they found it:
 /etc/apache2, /usr/local, httpd's module directory, apache2's module state
 markers (/var/lib/apache2) and dpkg's package states."""
+import contextlib
+import fcntl
 import os
 import subprocess
 
@@ -9,6 +11,19 @@ TREES = ("/etc/apache2", "/usr/local", "/usr/lib/apache2/modules", "/var/lib/apa
          "/usr/lib/python3/dist-packages/mod_python", "/usr/bin/mod_python",
          "/usr/include/apache2/mod_python.h")
 MARKERS = "/var/lib/apache2"
+LOCK = "/tmp/mp-test-system-state.lock"
+
+
+@contextlib.contextmanager
+def locked():
+    """One such test at a time on this machine (test runs of several
+    checkouts may share it): each sees only its own changes."""
+    with open(LOCK, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def _entry(path):

@@ -14,6 +14,7 @@ import glob
 import os
 import shutil
 import subprocess
+import time
 
 import pytest
 
@@ -35,6 +36,16 @@ def run(cmd, **kw):
     kw.setdefault("timeout", 1200)
     return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           text=True, **kw)
+
+
+def dpkg(*args):
+    """dpkg, waiting while another package manager holds its lock."""
+    for _ in range(60):
+        p = run(["dpkg", *args])
+        if p.returncode == 0 or "lock" not in p.stdout:
+            break
+        time.sleep(5)
+    return p
 
 
 def installed(pkg):
@@ -88,6 +99,11 @@ def test_package_contents(deb):
 
 
 def test_install_serve_purge_leaves_system_as_before(deb):
+    with sysstate.locked():
+        _install_serve_purge(deb)
+
+
+def _install_serve_purge(deb):
     before = sysstate.snapshot()
     had_debian = installed(DEBIAN_PKG)
     enabled_link = "/etc/apache2/mods-enabled/python.load"
@@ -107,7 +123,7 @@ def test_install_serve_purge_leaves_system_as_before(deb):
             os.unlink(m)
         if was_enabled:
             os.unlink(enabled_link)
-        p = run(["dpkg", "-i", deb])
+        p = dpkg("-i", deb)
         assert p.returncode == 0, p.stdout
         assert installed(PKG) and not installed(DEBIAN_PKG)
         assert os.path.realpath(enabled_link) == "/etc/apache2/mods-available/python.load"
@@ -121,10 +137,11 @@ def test_install_serve_purge_leaves_system_as_before(deb):
         assert v.stdout == "", v.stdout
     finally:
         srv.stop()
-        p = run(["dpkg", "--purge", PKG])
+        p = dpkg("--purge", PKG)
         purge_out = p.stdout
         if had_debian:
-            r = run(["apt-get", "install", "-y", "-q", DEBIAN_PKG],
+            r = run(["apt-get", "install", "-y", "-q", "-o", "DPkg::Lock::Timeout=300",
+                     DEBIAN_PKG],
                     env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
             assert r.returncode == 0, r.stdout
         if was_enabled and not os.path.lexists(enabled_link):

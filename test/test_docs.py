@@ -1,14 +1,9 @@
-"""The README stays in step with the code: every MPnnnn log tag is in its
-catalogue, and its test command is the one CI runs."""
-import subprocess
+"""The README stays the front door: its test command is the one CI runs,
+and the log tags of the sources are unique (the catalogue itself lives in
+the manual, docs/troubleshooting.rst, and is checked by test_manual)."""
+import re
 
 from harness import REPO
-
-
-def test_message_catalogue_complete():
-    p = subprocess.run(["/usr/bin/python3", str(REPO / "scripts" / "msg-catalogue.py"),
-                        "--check", str(REPO / "README.md")], capture_output=True, text=True)
-    assert p.returncode == 0, p.stdout + p.stderr
 
 
 def test_readme_test_command_is_ci():
@@ -19,7 +14,6 @@ def test_readme_test_command_is_ci():
 
 
 def test_no_duplicate_tags_across_messages():
-    import re
     seen = {}
     for f in list((REPO / "src").glob("*.c")):
         for m in re.finditer(r"MP_APLOGNO\((\d{4})\)\s*\"([^\"]*)", f.read_text()):

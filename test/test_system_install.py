@@ -117,6 +117,11 @@ DocumentRoot {docroot}
 
 
 def test_make_install_a2enmod_graceful_uninstall():
+    with sysstate.locked():
+        _install_enable_serve_uninstall()
+
+
+def _install_enable_serve_uninstall():
     before = sysstate.snapshot()
     debian = debian_owns_python_load()
     dpkg_v = subprocess.run(["dpkg", "-V", "libapache2-mod-python"], stdout=subprocess.PIPE,

@@ -20,7 +20,7 @@ keeps its files in <dir>/mp_sess/<2 hex digits>/<sid>, DbmSession uses
 <dir>/mp_sess.dbm.
 
 The disk stores are read back with pickle, so whoever can write them could
-run code in the server.  Therefore (see README, "Sessions"):
+run code in the server.  Therefore (see docs/api/session.rst):
 * a store's directories and files are used only when they belong to the
   server's user (or root) and nobody else can write them; the directory
   holding the store may be world-writable only if sticky (like /tmp), and
