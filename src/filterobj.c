@@ -552,7 +552,8 @@ PyTypeObject MpFilter_Type = {
     .tp_getattro = PyObject_GenericGetAttr,
     .tp_setattro = filter_setattro,
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "mod_python filter object (one per filter invocation)",
+    .tp_doc = "A Python filter at work (one per call): read() what arrived, "
+              "write() what passes on, close() at the end of the stream.",
     .tp_methods = filter_methods,
     .tp_getset = filter_getset,
 };

@@ -115,7 +115,8 @@ static PyObject *hlist_repr(PyObject *o)
 PyTypeObject MpHList_Type = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "mp_hlist",
-    .tp_doc = "Cursor over a list of configured handlers.",
+    .tp_doc = "req.hlist: the handlers of the running phase, at the one running "
+              "now (handler, directory, is_location, silent; next()).",
     .tp_basicsize = sizeof(mp_hlist),
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_dealloc = hlist_dealloc,

@@ -717,7 +717,8 @@ PyTypeObject MpRequest_Type = {
     .tp_getattro = req_getattro,
     .tp_setattro = req_setattro,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
-    .tp_doc = "mod_python request object",
+    .tp_doc = "An httpd request (request_rec), the argument of request handlers: "
+              "read the body, write the response, headers, configuration.",
     .tp_traverse = req_traverse,
     .tp_clear = req_clear,
     .tp_methods = req_methods,
