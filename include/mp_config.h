@@ -39,6 +39,7 @@ struct mp_handler {
     unsigned is_fnmatch:1;    /* directory is a wildcard pattern */
     unsigned is_location:1;   /* from <Location>/<LocationMatch> */
     unsigned silent:1;        /* PythonHandlerModule entry */
+    unsigned htaccess:1;      /* from an .htaccess file: lives in one request's pool */
     mp_handler *next;
     void *cache;              /* dispatch.c: the resolved handler per interpreter
                                  (configured entries, in the child only) */

@@ -450,6 +450,7 @@ static const char *mp_directive_context(cmd_parms *cmd, mp_handler *proto)
     proto->regex = NULL;
     proto->is_fnmatch = 0;
     proto->is_location = 0;
+    proto->htaccess = 0;
 
     for (sec = cmd->directive ? cmd->directive->parent : NULL; sec; sec = sec->parent) {
         const char *name = sec->directive;
@@ -497,6 +498,7 @@ static const char *mp_directive_context(cmd_parms *cmd, mp_handler *proto)
             }
         }
         proto->directory = mp_canonical_dir(p, dir ? dir : cmd->path);
+        proto->htaccess = 1;
         return NULL;
     }
 

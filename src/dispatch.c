@@ -473,9 +473,11 @@ static int dispatch_phase(request_rec *r, const mp_dir_cfg *dc, mp_reqstate *rs,
     if (rs != NULL)
         rs->dyn[phase] = NULL;   /* consumed: they run now */
     flags = mp_dispatch_flags(dc);
-    /* one configured entry whose directory does not depend on the request */
+    /* one entry of the server's configuration (an .htaccess one is parsed
+     * anew for every request: nothing to cache) whose directory does not
+     * depend on the request */
     lone = dyn == NULL && conf->next == NULL && !conf->is_fnmatch && conf->regex == NULL
-        && !(flags & MP_DISPATCH_PDB);
+        && !conf->htaccess && !(flags & MP_DISPATCH_PDB);
     list = lone ? conf : request_list(r, conf, dyn);
     ip = mp_dispatch_interp(mp_select_interp_name(r, NULL, dc, list), r->server);
     if (ip == NULL)
