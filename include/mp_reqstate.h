@@ -63,17 +63,20 @@ void mp_reqstate_set_end_hook(mp_request_end_fn fn);
 
 /* The dispatch running on this thread (handler phase, filter, SSI
  * element, connection handler): its flags (MP_DISPATCH_* of mp_dispatch.h)
- * for apache.import_module()'s defaults.  Pushed and popped by dispatch.c
+ * for apache.import_module()'s defaults, and its request.  Pushed and popped by dispatch.c
  * around every call into Python (nesting: a filter inside req.write()). */
 typedef struct mp_current mp_current;
 struct mp_current {
     int flags;
+    request_rec *r;                   /* NULL for a connection handler */
     mp_current *prev;
 };
-void mp_current_push(mp_current *cur, int flags);
+void mp_current_push(mp_current *cur, request_rec *r, int flags);
 void mp_current_pop(mp_current *cur);
 /* Flags of the innermost dispatch of this thread; -1 when none runs. */
 int mp_current_flags(void);
+/* Its request (the importer logs to that request's virtual host), or NULL. */
+request_rec *mp_current_request(void);
 
 /* The outermost request of r's chain (main / prev), for once-per-request flags. */
 request_rec *mp_request_root(request_rec *r);

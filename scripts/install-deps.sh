@@ -7,7 +7,8 @@
 set -euo pipefail
 
 PKGS=(apache2 apache2-dev libpython3-dev python3-dev python3-pytest
-      autoconf make gcc curl wrk strace python3-sphinx python3-flask)
+      autoconf make gcc curl wrk strace python3-sphinx python3-flask
+      redis-server memcached python3-redis python3-pymemcache)
 # --deb: also what dpkg-buildpackage needs for debian/ (apache2-dev has dh_apache2)
 if [ "${1:-}" = "--deb" ]; then
     PKGS+=(debhelper dh-python dpkg-dev build-essential)

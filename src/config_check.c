@@ -160,7 +160,7 @@ typedef const char *(*mp_value_check)(apr_pool_t *p, const char *val, const void
 /* One of the words in arg (a NULL-terminated list); case as `arg[0]` says. */
 typedef struct {
     int nocase;
-    const char *words[5];
+    const char *words[6];      /* NULL-terminated */
 } mp_words;
 
 static const char *check_word(apr_pool_t *p, const char *val, const void *arg)
@@ -227,7 +227,7 @@ static const mp_words mechanisms = {1, {"auto", "inotify", "stat", NULL}};
 static const mp_words booleans = {1, {"yes", "no", "true", "false", NULL}};
 static const mp_words booleans2 = {1, {"on", "off", "1", "0", NULL}};
 static const mp_words session_types = {0, {"FileSession", "DbmSession", "MemorySession",
-                                           NULL}};
+                                           "RedisSession", "MemcachedSession", NULL}};
 static const long max_int = 2147483647L, max_locks = 65536L;
 
 /* Python's true_or_false (Session.py): either list, blanks around allowed. */

@@ -120,7 +120,7 @@ static int interp_init(mp_interp *ip, void *baton)
 
 mp_interp *mp_dispatch_interp(const char *name, server_rec *s)
 {
-    mp_interp *ip = mp_interp_get(name, interp_init, NULL, s);
+    mp_interp *ip = mp_interp_get(name, interp_init, s, s);   /* baton: log to s */
 
     if (ip == NULL)
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
@@ -199,7 +199,7 @@ void mp_dispatch_enter(request_rec *r, mp_interp *ip, int flags, mp_dispatch_ctx
             mp_log_py_error(r, NULL, r ? NULL : mp_main_server(), "autoreload");
         Py_XDECREF(res);
     }
-    mp_current_push(&ctx->cur, flags);
+    mp_current_push(&ctx->cur, r, flags);
 }
 
 void mp_dispatch_leave(mp_dispatch_ctx *ctx)
@@ -695,7 +695,7 @@ static void run_imports(server_rec *s)
             if (ip == NULL)
                 continue;
             mp_interp_enter(ip, &tok);
-            /* the virtual host's own PythonPath (its server object) */
+            /* the virtual host's own PythonPath and error log (its server) */
             srv = mp_server_new(vs);
             res = srv ? PyObject_CallFunction(ip->m_import, "sO", imp->module, srv) : NULL;
             Py_XDECREF(srv);

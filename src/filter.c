@@ -458,28 +458,6 @@ static int ssi_parse(include_ctx_t *ctx, request_rec *r, const char **what,
     return 0;
 }
 
-/* Log the pending exception of an #python element in one line. */
-static void ssi_log_exception(request_rec *r)
-{
-    PyObject *type, *value, *tb, *s;
-    const char *msg = NULL;
-
-    PyErr_Fetch(&type, &value, &tb);
-    PyErr_NormalizeException(&type, &value, &tb);
-    s = value ? PyObject_Str(value) : NULL;
-    if (s)
-        msg = PyUnicode_AsUTF8(s);
-    if (msg == NULL)
-        PyErr_Clear();
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, MP_APLOGNO(0814)
-                  "#python element failed in %s: %s: %s", r->filename,
-                  type ? ((PyTypeObject *)type)->tp_name : "?", msg ? msg : "");
-    Py_XDECREF(s);
-    Py_XDECREF(type);
-    Py_XDECREF(value);
-    Py_XDECREF(tb);
-}
-
 /* Run IncludeDispatch(filter, what, code) in the chosen interpreter.
  * Returns 0 on success, -1 if the SSI error text must be inserted. */
 static int ssi_run(ap_filter_t *f, apr_bucket_brigade *bb, const char *what,
@@ -490,6 +468,7 @@ static int ssi_run(ap_filter_t *f, apr_bucket_brigade *bb, const char *what,
     mp_interp *ip;
     mp_dispatch_ctx ctx;
     PyObject *req = NULL, *fo = NULL, *tag = NULL, *src = NULL, *ret = NULL, *flags = NULL;
+    int ok = 0;
 
     ip = mp_dispatch_interp(mp_select_interp_name(r, NULL, dc, NULL), r->server);
     if (ip == NULL)
@@ -512,8 +491,19 @@ static int ssi_run(ap_filter_t *f, apr_bucket_brigade *bb, const char *what,
         ((mp_filter *)fo)->bb_out = bb;
         ret = PyObject_CallFunctionObjArgs(ip->m_include, fo, tag, src, flags, NULL);
     }
-    if (ret == NULL)
-        ssi_log_exception(r);
+    /* IncludeDispatch answers OK, or another status once it has reported
+     * the element's error itself; NULL means mod_python itself failed. */
+    if (ret == NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, MP_APLOGNO(0814)
+                      "#python element in %s could not be run", r->filename);
+        mp_log_py_error(r, NULL, NULL, "#python");
+    }
+    else if (PyLong_Check(ret)) {
+        long v = PyLong_AsLong(ret);
+        if (v == -1 && PyErr_Occurred())
+            PyErr_Clear();
+        ok = (v == OK);
+    }
     Py_XDECREF(ret);
     Py_XDECREF(tag);
     Py_XDECREF(src);
@@ -524,7 +514,7 @@ static int ssi_run(ap_filter_t *f, apr_bucket_brigade *bb, const char *what,
     }
     Py_XDECREF(req);
     mp_dispatch_leave(&ctx);
-    return ret != NULL ? 0 : -1;
+    return ok ? 0 : -1;
 }
 
 static apr_status_t mp_ssi_handler(include_ctx_t *ctx, ap_filter_t *f,

@@ -610,6 +610,7 @@ apr_status_t mp_interp_child_init(apr_pool_t *pchild, server_rec *s,
     t->ts[0] = PyEval_SaveThread();
     t->active = NULL;
     python_up = 1;
+    mp_log_set_gil_hooks(mp_interp_release, mp_interp_reacquire);
     apr_pool_cleanup_register(pchild, NULL, child_exit, apr_pool_cleanup_null);
     return APR_SUCCESS;
 }

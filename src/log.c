@@ -1,53 +1,122 @@
 /*
  * log.c - writing Python errors and Python-originated messages to httpd's
- * error log, tagged with our module.
+ * error log, tagged with our module, and the one way the C code takes a
+ * pending Python exception (mp_exc_fetch / mp_exc_restore / mp_exc_summary).
+ *
+ * httpd escapes control characters in a log line ("\n" becomes the two
+ * characters \ and n), so a message of several lines is written as one log
+ * line per line; a leading "MPnnnn: " tag is repeated on each of them, so
+ * that grepping for the tag finds the whole block.
+ *
+ * This file is the bottom layer: it cannot release the GIL the way the
+ * upper layers must (MP_BEGIN_BLOCKING keeps interp.c's per-thread
+ * bookkeeping), so interp.c hands it its release/reacquire pair once Python
+ * is up (mp_log_set_gil_hooks).
  */
 #include "mp_common.h"
 #include "mp_log.h"
 
-/* Write one line to the most specific log available. */
-static void log_line(request_rec *r, conn_rec *c, server_rec *s, int level,
-                     const char *line)
+#include "apr_lib.h"
+
+static mp_log_release_fn gil_release;
+static mp_log_reacquire_fn gil_reacquire;
+
+void mp_log_set_gil_hooks(mp_log_release_fn release, mp_log_reacquire_fn reacquire)
 {
+    gil_release = release;
+    gil_reacquire = reacquire;
+}
+
+/* Release the GIL (when held and the hooks are known); the result goes to
+ * unblock().  *released tells whether it was released. */
+static PyThreadState *block(int gil_held, int *released)
+{
+    *released = gil_held && gil_release != NULL && gil_reacquire != NULL;
+    return *released ? gil_release() : NULL;
+}
+
+static void unblock(PyThreadState *ts, int released)
+{
+    if (released)
+        gil_reacquire(ts);
+}
+
+/* Write prefix + line[0..len) to the most specific log available. */
+static void emit(request_rec *r, conn_rec *c, server_rec *s, int level,
+                 const char *prefix, const char *line, size_t len)
+{
+    int n = len > INT_MAX ? INT_MAX : (int)len;
+
     if (r != NULL)
-        ap_log_rerror(APLOG_MARK, level, 0, r, "%s", line);
+        ap_log_rerror(APLOG_MARK, level, 0, r, "%s%.*s", prefix, n, line);
     else if (c != NULL)
-        ap_log_cerror(APLOG_MARK, level, 0, c, "%s", line);
+        ap_log_cerror(APLOG_MARK, level, 0, c, "%s%.*s", prefix, n, line);
     else
-        ap_log_error(APLOG_MARK, level, 0, s ? s : ap_server_conf, "%s", line);
+        ap_log_error(APLOG_MARK, level, 0, s ? s : ap_server_conf, "%s%.*s", prefix, n, line);
+}
+
+/* Length of a leading "MPnnnn: " tag of text (0 if none). */
+static size_t tag_length(const char *text)
+{
+    int i;
+
+    if (text[0] != 'M' || text[1] != 'P')
+        return 0;
+    for (i = 2; i < 6; i++)
+        if (!apr_isdigit(text[i]))
+            return 0;
+    return (text[6] == ':' && text[7] == ' ') ? 8 : 0;
+}
+
+/* One log line per line of text (empty lines and a trailing "\r" left
+ * out), each after prefix; with `tagged`, text starts with its own tag,
+ * which the first line keeps and prefix repeats on the others. */
+static void emit_lines(request_rec *r, conn_rec *c, server_rec *s, int level,
+                       const char *prefix, const char *text, int tagged)
+{
+    const char *line = text;
+    int first = 1;
+
+    while (*line) {
+        const char *nl = strchr(line, '\n');
+        size_t len = nl ? (size_t)(nl - line) : strlen(line);
+        size_t shown = (len > 0 && line[len - 1] == '\r') ? len - 1 : len;
+
+        if (shown > 0)
+            emit(r, c, s, level, (first && tagged) ? "" : prefix, line, shown);
+        first = 0;
+        line += len;
+        if (*line == '\n')
+            line++;
+    }
 }
 
 void mp_log_message(request_rec *r, conn_rec *c, server_rec *s, int level,
                     const char *msg, int gil_held)
 {
-    PyThreadState *save = NULL;
+    char tag[9];
+    size_t taglen;
+    PyThreadState *ts;
+    int released;
 
     if (msg == NULL)
         return;
     if (level < APLOG_EMERG || level > APLOG_TRACE8)
         level = APLOG_ERR;
-    if (gil_held)
-        save = PyEval_SaveThread();
-    log_line(r, c, s, level, msg);
-    if (gil_held)
-        PyEval_RestoreThread(save);
+    taglen = tag_length(msg);
+    memcpy(tag, msg, taglen);
+    tag[taglen] = '\0';
+    ts = block(gil_held, &released);
+    if (strchr(msg, '\n') == NULL)
+        emit(r, c, s, level, "", msg, strlen(msg));
+    else
+        emit_lines(r, c, s, level, tag, msg, taglen > 0);
+    unblock(ts, released);
 }
 
-/* Format the exception with the traceback module; NULL if that fails. */
-static PyObject *format_exception(PyObject *exc)
-{
-    PyObject *tb_mod, *lines = NULL;
+/* ------------------------------------------------ pending exceptions */
 
-    tb_mod = PyImport_ImportModule("traceback");
-    if (tb_mod == NULL)
-        return NULL;
-    lines = PyObject_CallMethod(tb_mod, "format_exception", "O", exc);
-    Py_DECREF(tb_mod);
-    return lines;
-}
-
-/* The pending exception as one object (with __traceback__), cleared. */
-static PyObject *fetch_exception(void)
+PyObject *mp_exc_fetch(void)
 {
 #if PY_VERSION_HEX >= 0x030C0000
     return PyErr_GetRaisedException();
@@ -58,12 +127,7 @@ static PyObject *fetch_exception(void)
     if (type == NULL)
         return NULL;
     PyErr_NormalizeException(&type, &value, &tb);
-    if (value == NULL) {
-        Py_XDECREF(type);
-        Py_XDECREF(tb);
-        return NULL;
-    }
-    if (tb != NULL)
+    if (value != NULL && tb != NULL)
         PyException_SetTraceback(value, tb);
     Py_XDECREF(type);
     Py_XDECREF(tb);
@@ -71,58 +135,89 @@ static PyObject *fetch_exception(void)
 #endif
 }
 
+void mp_exc_restore(PyObject *exc)
+{
+    if (exc == NULL)
+        return;
+#if PY_VERSION_HEX >= 0x030C0000
+    PyErr_SetRaisedException(exc);
+#else
+    PyObject *type = (PyObject *)Py_TYPE(exc);
+    Py_INCREF(type);
+    PyErr_Restore(type, exc, PyException_GetTraceback(exc));
+#endif
+}
+
+const char *mp_exc_summary(PyObject *exc, char *buf, size_t size)
+{
+    PyObject *str = exc ? PyObject_Str(exc) : NULL;
+    const char *txt = str ? PyUnicode_AsUTF8(str) : NULL;
+
+    if (txt == NULL)
+        PyErr_Clear();
+    if (exc == NULL)
+        apr_cpystrn(buf, "no exception", size);
+    else if (txt != NULL && *txt)
+        apr_snprintf(buf, size, "%s: %s", Py_TYPE(exc)->tp_name, txt);
+    else
+        apr_snprintf(buf, size, "%s%s", Py_TYPE(exc)->tp_name,
+                     txt ? "" : " (unprintable)");
+    Py_XDECREF(str);
+    return buf;
+}
+
+/* "".join(traceback.format_exception(exc)); NULL (cleared) if that fails. */
+static PyObject *format_exception(PyObject *exc)
+{
+    PyObject *tb_mod, *lines = NULL, *sep, *text = NULL;
+
+    tb_mod = PyImport_ImportModule("traceback");
+    if (tb_mod != NULL)
+        lines = PyObject_CallMethod(tb_mod, "format_exception", "O", exc);
+    if (lines != NULL && (sep = PyUnicode_FromString("")) != NULL) {
+        text = PyUnicode_Join(sep, lines);
+        Py_DECREF(sep);
+    }
+    Py_XDECREF(lines);
+    Py_XDECREF(tb_mod);
+    if (text == NULL)
+        PyErr_Clear();
+    return text;
+}
+
 void mp_log_py_error(request_rec *r, conn_rec *c, server_rec *s, const char *context)
 {
-    PyObject *exc, *lines;
-    Py_ssize_t i, n;
+    PyObject *exc, *text;
+    const char *txt = NULL;
+    char prefix[160], line[1024];
+    PyThreadState *ts;
+    int released;
 
-    exc = fetch_exception();
+    exc = mp_exc_fetch();
     if (exc == NULL)
         return;
     if (context == NULL)
         context = "python";
-    lines = format_exception(exc);
-    if (lines == NULL || !PyList_Check(lines)) {
-        /* Even formatting failed: log what we can. */
+    text = format_exception(exc);
+    if (text != NULL && (txt = PyUnicode_AsUTF8(text)) == NULL)
         PyErr_Clear();
-        PyObject *str = PyObject_Str(exc);
-        const char *txt = str ? PyUnicode_AsUTF8(str) : NULL;
-        if (txt == NULL)
-            PyErr_Clear();
-        log_line(r, c, s, APLOG_ERR,
-                 apr_psprintf(r ? r->pool : c ? c->pool : (s ? s : ap_server_conf)->process->pool,
-                              MP_APLOGNO(0400) "%s: %s (traceback unavailable)", context,
-                              txt ? txt : "<unprintable exception>"));
-        Py_XDECREF(str);
-        Py_XDECREF(lines);
-        Py_DECREF(exc);
-        return;
+    if (txt == NULL) {
+        /* Even formatting failed: one line, from a buffer of our own (no
+         * allocation from a long-lived pool on an error path). */
+        char summary[800];
+        apr_snprintf(line, sizeof(line), MP_APLOGNO(0400) "%s: %s (traceback unavailable)",
+                     context, mp_exc_summary(exc, summary, sizeof(summary)));
     }
-    n = PyList_GET_SIZE(lines);
-    for (i = 0; i < n; i++) {
-        const char *chunk = PyUnicode_AsUTF8(PyList_GET_ITEM(lines, i));
-        if (chunk == NULL) {
-            PyErr_Clear();
-            continue;
-        }
-        /* A chunk may hold several lines: log each one separately. */
-        while (*chunk) {
-            const char *nl = strchr(chunk, '\n');
-            size_t len = nl ? (size_t)(nl - chunk) : strlen(chunk);
-            if (r != NULL)
-                ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, MP_APLOGNO(0401) "%s: %.*s",
-                              context, (int)len, chunk);
-            else if (c != NULL)
-                ap_log_cerror(APLOG_MARK, APLOG_ERR, 0, c, MP_APLOGNO(0401) "%s: %.*s",
-                              context, (int)len, chunk);
-            else
-                ap_log_error(APLOG_MARK, APLOG_ERR, 0, s ? s : ap_server_conf,
-                             MP_APLOGNO(0401) "%s: %.*s", context, (int)len, chunk);
-            chunk += len;
-            if (*chunk == '\n')
-                chunk++;
-        }
+    else {
+        apr_snprintf(prefix, sizeof(prefix), MP_APLOGNO(0401) "%s: ", context);
     }
-    Py_DECREF(lines);
+    /* txt belongs to text, which we hold: it stays valid without the GIL */
+    ts = block(1, &released);
+    if (txt == NULL)
+        emit(r, c, s, APLOG_ERR, "", line, strlen(line));
+    else
+        emit_lines(r, c, s, APLOG_ERR, prefix, txt, 0);
+    unblock(ts, released);
+    Py_XDECREF(text);
     Py_DECREF(exc);
 }

@@ -540,6 +540,22 @@ static PyObject *mod_importer_changed(PyObject *self, PyObject *noargs)
     Py_RETURN_NONE;
 }
 
+/* The request object (in this interpreter) of the dispatch running on this
+ * thread, None outside of one (or when it has none here). */
+static PyObject *mod_current_request(PyObject *self, PyObject *noargs)
+{
+    request_rec *r = mp_current_request();
+    mp_interp *ip = r ? mp_interp_current() : NULL;
+    PyObject *o = ip ? mp_reqstate_object(r, ip) : NULL;
+
+    (void)self;
+    (void)noargs;
+    if (o == NULL)
+        Py_RETURN_NONE;
+    Py_INCREF(o);
+    return o;
+}
+
 /* Flags of the dispatch running on this thread (apache._DEBUG, ...), None
  * outside of one. */
 static PyObject *mod_dispatch_flags(PyObject *self, PyObject *noargs)
@@ -605,6 +621,8 @@ static PyMethodDef mp_module_methods[] = {
     {"_reload_ack", mod_reload_ack, METH_O, "acknowledge a generation"},
     {"_importer_changed", mod_importer_changed, METH_NOARGS,
      "the importer's state changed (handler caches revalidate)"},
+    {"_current_request", mod_current_request, METH_NOARGS,
+     "the request of the dispatch running on this thread, or None"},
     {"_dispatch_flags", mod_dispatch_flags, METH_NOARGS,
      "flags of the dispatch running on this thread, or None"},
     {"_reload_mechanism", mod_reload_mechanism, METH_NOARGS, "'inotify' or 'stat'"},

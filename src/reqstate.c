@@ -95,9 +95,10 @@ void mp_reqstate_attach(request_rec *r, mp_interp *ip, PyObject *obj, mp_detach_
     }
 }
 
-void mp_current_push(mp_current *cur, int flags)
+void mp_current_push(mp_current *cur, request_rec *r, int flags)
 {
     cur->flags = flags;
+    cur->r = r;
     cur->prev = current;
     current = cur;
 }
@@ -110,6 +111,11 @@ void mp_current_pop(mp_current *cur)
 int mp_current_flags(void)
 {
     return current != NULL ? current->flags : -1;
+}
+
+request_rec *mp_current_request(void)
+{
+    return current != NULL ? current->r : NULL;
 }
 
 request_rec *mp_request_root(request_rec *r)

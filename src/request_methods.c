@@ -691,14 +691,8 @@ typedef struct {
 /* Log "python_cleanup: Error calling cleanup object <repr>" and the traceback. */
 static void log_cleanup_error(mp_req_cleanup *c)
 {
-    PyObject *rep;
+    PyObject *exc = mp_exc_fetch(), *rep;
     const char *txt;
-#if PY_VERSION_HEX >= 0x030C0000
-    PyObject *exc = PyErr_GetRaisedException();
-#else
-    PyObject *et, *ev, *etb;
-    PyErr_Fetch(&et, &ev, &etb);
-#endif
 
     rep = PyObject_Repr(c->callable);
     txt = rep ? PyUnicode_AsUTF8(rep) : NULL;
@@ -707,11 +701,7 @@ static void log_cleanup_error(mp_req_cleanup *c)
     ap_log_error(APLOG_MARK, APLOG_ERR, 0, c->s, MP_APLOGNO(0503)
                  "python_cleanup: Error calling cleanup object %s", txt ? txt : "<?>");
     Py_XDECREF(rep);
-#if PY_VERSION_HEX >= 0x030C0000
-    PyErr_SetRaisedException(exc);
-#else
-    PyErr_Restore(et, ev, etb);
-#endif
+    mp_exc_restore(exc);
     mp_log_py_error(NULL, NULL, c->s, "python_cleanup");
 }
 

@@ -19,6 +19,7 @@
 #include "mp_config.h"
 #include "mp_hlist.h"
 #include "mp_table.h"
+#include "mp_log.h"
 
 #include "apr_fnmatch.h"
 #include "apr_lib.h"
@@ -340,12 +341,11 @@ static void errors_dealloc(PyObject *o)
 
     PyObject_GC_UnTrack(o);
     if (self->pending != NULL) {        /* an unterminated last line */
-        PyObject *et, *ev, *etb;
+        PyObject *exc = mp_exc_fetch();
 
-        PyErr_Fetch(&et, &ev, &etb);
         if (errors_log_line(self, self->pending, 0) < 0)
             PyErr_Clear();
-        PyErr_Restore(et, ev, etb);
+        mp_exc_restore(exc);
         Py_CLEAR(self->pending);
     }
     errors_clear(o);

@@ -66,7 +66,8 @@ static int key_eq(const char *a, const char *b)
 
 /* A key for lookups, as a bytes object (new reference): str as Latin-1
  * (UTF-8 if it has characters above U+00FF, which then simply matches
- * what was read back as UTF-8), bytes as is; other types TypeError. */
+ * what was read back as UTF-8), bytes as is; other types TypeError, as in
+ * mod_python 3.5 (`5 in t` raises, where a dict would say False). */
 static PyObject *lookup_key(PyObject *k)
 {
     if (PyBytes_Check(k)) {
@@ -324,17 +325,21 @@ static int tbl_merge_pairs(mp_table *self, PyObject *seq)
     return rc;
 }
 
-static int tbl_merge(mp_table *self, PyObject *arg)
+/* A table, a mapping (anything with keys()) or an iterable of pairs.
+ * Anything else fails as in mod_python 3.5: update() called keys() on it
+ * (AttributeError, update(None) included), the constructor iterated it
+ * (TypeError). */
+static int tbl_merge(mp_table *self, PyObject *arg, int is_update)
 {
-    int has_keys;
-
     if (mp_table_check(arg))
         return tbl_merge_table(self, (mp_table *)arg);
-    if (PyDict_Check(arg))
+    if (PyDict_Check(arg) || PyObject_HasAttrString(arg, "keys"))
         return tbl_merge_mapping(self, arg);
-    has_keys = PyObject_HasAttrString(arg, "keys");
-    if (has_keys)
-        return tbl_merge_mapping(self, arg);
+    if (is_update && Py_TYPE(arg)->tp_iter == NULL && !PySequence_Check(arg)) {
+        PyErr_Format(PyExc_AttributeError, "'%.100s' object has no attribute 'keys'",
+                     Py_TYPE(arg)->tp_name);
+        return -1;
+    }
     return tbl_merge_pairs(self, arg);
 }
 
@@ -345,7 +350,7 @@ static int tbl_update_args(mp_table *self, PyObject *args, PyObject *kw,
 
     if (!PyArg_UnpackTuple(args, fname, 0, 1, &arg))
         return -1;
-    if (arg != NULL && arg != Py_None && tbl_merge(self, arg) < 0)
+    if (arg != NULL && tbl_merge(self, arg, strcmp(fname, "update") == 0) < 0)
         return -1;
     if (kw != NULL && PyDict_GET_SIZE(kw) > 0 && tbl_merge_mapping(self, kw) < 0)
         return -1;
@@ -738,6 +743,33 @@ static PyObject *tm_setdefault(PyObject *o, PyObject *args)
     return dflt;
 }
 
+/* pop(k[, d]): remove every entry of k and return what t[k] gave; d (or
+ * KeyError) when there is none. */
+static PyObject *tm_pop(PyObject *o, PyObject *args)
+{
+    mp_table *self = (mp_table *)o;
+    PyObject *key, *dflt = NULL, *bk, *res = NULL;
+
+    if (!PyArg_ParseTuple(args, "O|O:pop", &key, &dflt))
+        return NULL;
+    TBL_CHECK(self, NULL);
+    bk = lookup_key(key);
+    if (bk == NULL)
+        return NULL;
+    res = tbl_collect(self->table, PyBytes_AS_STRING(bk), 0);
+    if (res != NULL)
+        apr_table_unset(self->table, PyBytes_AS_STRING(bk));
+    Py_DECREF(bk);
+    if (res != NULL || PyErr_Occurred())
+        return res;
+    if (dflt == NULL) {
+        PyErr_SetObject(PyExc_KeyError, key);
+        return NULL;
+    }
+    Py_INCREF(dflt);
+    return dflt;
+}
+
 static PyObject *tm_add(PyObject *o, PyObject *args)
 {
     mp_table *self = (mp_table *)o;
@@ -849,6 +881,8 @@ static PyMethodDef table_methods[] = {
     {"iteritems", tm_iteritems, METH_NOARGS, "Iterator over (key, value) tuples."},
     {"get", tm_get, METH_VARARGS, "get(k, default=None): first value of k."},
     {"setdefault", tm_setdefault, METH_VARARGS, "setdefault(k, d=None)."},
+    {"pop", tm_pop, METH_VARARGS,
+     "pop(k[, d]): remove k's entries, return its value (d or KeyError if absent)."},
     {"add", tm_add, METH_VARARGS, "add(k, v): append an entry even if k exists."},
     {"has_key", tm_has_key, METH_O, "has_key(k) -> 1 or 0."},
     {"update", (PyCFunction)(void (*)(void))tm_update, METH_VARARGS | METH_KEYWORDS,

@@ -151,7 +151,7 @@ def test_wrong_context_says_not_allowed(mp_module, config):
      'not a whole number'),
     ("PythonOption mod_python.session.session_type filesession",
      'MP0014: PythonOption mod_python.session.session_type "filesession": '
-     'not one of FileSession, DbmSession, MemorySession'),
+     'not one of FileSession, DbmSession, MemorySession, RedisSession, MemcachedSession'),
     ("PythonOption mod_python.session.cleanup_chance sometimes",
      'MP0014: PythonOption mod_python.session.cleanup_chance "sometimes": '
      'not a whole number'),

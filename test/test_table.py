@@ -260,6 +260,133 @@ def c_copy_module():
 def c_nonstr_lookup():
     return 5 in T()
 
+# ---- dict-protocol corners as mod_python 3.5's own test suite has them
+
+def c_update_none():
+    return T().update(None)               # 3.5 called None.keys()
+
+def c_update_not_a_mapping():
+    return T().update(5)
+
+def c_ctor_none():
+    return T(None)
+
+def c_update_iterables_of_pairs():
+    t = T()
+    t.update([["a", "1"]])
+    t.update((("b", "2"),))
+    t.update(iter([("c", "3")]))
+    t.update(zip(["d"], ["4"]))
+    t.update((k, v) for k, v in [("e", 5)])
+    return t.items()
+
+class _UserDict:
+    def __init__(self):
+        self.d = {1: 1, 2: 2, 3: 3}
+    def keys(self):
+        return list(self.d.keys())
+    def __getitem__(self, k):
+        return self.d[k]
+
+def c_update_user_mapping():
+    t = T()
+    t.update(_UserDict())
+    return [t == T({1: 1, 2: 2, 3: 3}), t.items()]
+
+class _KeysFail:
+    def keys(self):
+        raise ValueError("keys")
+
+class _IterFail:
+    def keys(self):
+        class It:
+            def __iter__(self):
+                raise ValueError("iter")
+        return It()
+
+class _NextFail:
+    def keys(self):
+        class It:
+            def __init__(self):
+                self.first = True
+            def __iter__(self):
+                return self
+            def __next__(self):
+                if self.first:
+                    self.first = False
+                    return "a"
+                raise ValueError("next")
+        return It()
+    def __getitem__(self, k):
+        return k
+
+class _GetitemFail:
+    def keys(self):
+        return ["a", "b"]
+    def __getitem__(self, k):
+        raise ValueError("getitem")
+
+def c_update_failures():
+    out = []
+    for m in (_KeysFail(), _IterFail(), _NextFail(), _GetitemFail()):
+        try:
+            T().update(m)
+            out.append("no error")
+        except Exception as e:
+            out.append([type(e).__name__, str(e)])
+    return out
+
+def c_setdefault_no_default_is_empty_str():
+    t = T()
+    first = t.setdefault("key0")
+    second = t.setdefault("key0")
+    return [first, second, type(first).__name__, t.items()]
+
+def c_pop():
+    t = T()
+    t.add("a", "1"); t.add("A", "2"); t.add("b", "3")
+    r = [t.pop("a"), t.items(), t.pop("b"), t.items(), t.pop("zz", "dflt"),
+         t.pop("zz", None)]
+    return r
+
+def c_pop_missing():
+    return T().pop("nope")
+
+def c_pop_nonstr():
+    return T().pop(5, "d")
+
+def c_popitem_until_empty():
+    for size in (1, 2, 7, 64):
+        a = T()
+        for i in range(size):
+            a[repr(i)] = str(i)
+        b = a.copy()
+        for _ in range(size):
+            ka, va = a.popitem()
+            kb, vb = b.popitem()
+            if ka != va or (ka, va) != (kb, vb):
+                return "popitem gave %r / %r" % ((ka, va), (kb, vb))
+        if len(a) or len(b):
+            return "not empty"
+    return "ok"
+
+def c_equality_with_dicts():
+    t = T([("a", "1"), ("b", "2")])
+    m = T(); m.add("k", "1"); m.add("k", "2")
+    return [t == {"a": "1", "b": "2"}, {"a": "1", "b": "2"} == t, t != {"a": "1"},
+            t == {"a": 1, "b": 2}, T() == {}, {} == T(), m == {"k": ["1", "2"]},
+            t == [("a", "1"), ("b", "2")], t != None]
+
+def c_in_with_bytes_and_nonstr():
+    t = T({"a": "1"})
+    out = [b"a" in t, "A" in t]
+    for k in (5, None, ("a",)):
+        try:
+            out.append(k in t)
+        except TypeError as e:
+            out.append("TypeError: " + str(e))
+    return out
+
 _CHECKS = {k[2:]: v for k, v in list(globals().items()) if k.startswith("c_")}
 _REQ = None
 
@@ -588,3 +715,53 @@ def test_concurrent_requests(srv):
     assert all(st == 200 for st, _ in res)
     assert all(r == res[0][1] for _, r in res)
     srv.assert_no_crash()
+
+
+# ---- dict-protocol corners (mod_python 3.5's own test suite)
+
+def test_update_none_is_attribute_error_as_in_3_5(results):
+    assert exc(results, "update_none") == ("AttributeError",
+                                           "'NoneType' object has no attribute 'keys'")
+    assert exc(results, "update_not_a_mapping")[0] == "AttributeError"
+    assert exc(results, "ctor_none")[0] == "TypeError"
+
+
+def test_update_with_iterables_of_pairs(results):
+    assert ok(results, "update_iterables_of_pairs") == [
+        ["a", "1"], ["b", "2"], ["c", "3"], ["d", "4"], ["e", "5"]]
+
+
+def test_update_with_user_mapping(results):
+    assert ok(results, "update_user_mapping") == [True, [["1", "1"], ["2", "2"], ["3", "3"]]]
+
+
+def test_update_passes_on_the_mappings_errors(results):
+    assert ok(results, "update_failures") == [
+        ["ValueError", "keys"], ["ValueError", "iter"], ["ValueError", "next"],
+        ["ValueError", "getitem"]]
+
+
+def test_setdefault_without_default(results):
+    assert ok(results, "setdefault_no_default_is_empty_str") == ["", "", "str", [["key0", ""]]]
+
+
+def test_pop_with_and_without_default(results):
+    assert ok(results, "pop") == [["1", "2"], [["b", "3"]], "3", [], "dflt", None]
+    assert exc(results, "pop_missing") == ("KeyError", "'nope'")
+    assert exc(results, "pop_nonstr")[0] == "TypeError"
+
+
+def test_popitem_until_empty(results):
+    assert ok(results, "popitem_until_empty") == "ok"
+
+
+def test_equality_with_dicts(results):
+    assert ok(results, "equality_with_dicts") == [True, True, True, False, True, True, True,
+                                                  False, True]
+
+
+def test_in_with_non_string_keys_as_in_3_5(results):
+    assert ok(results, "in_with_bytes_and_nonstr") == [
+        True, True, "TypeError: table keys must be strings, not int",
+        "TypeError: table keys must be strings, not NoneType",
+        "TypeError: table keys must be strings, not tuple"]

@@ -352,6 +352,9 @@ def test_environ_keys_and_types(srv):
     assert types["wsgi.version"] == "tuple"
     assert types["wsgi.multithread"] == "bool"
     assert types["wsgi.run_once"] == "bool"
+    # what a 3.5 application found in wsgi.input (migration note in README)
+    assert types["mod_python.request"] == "mp_request"
+    assert types["wsgi.input"] == "wsgi_input"
 
 
 def test_location_base(srv):

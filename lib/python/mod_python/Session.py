@@ -8,7 +8,8 @@
 
 Classes: BaseSession (a dict), MemorySession (per process), DbmSession
 (one dbm file, the stdlib `dbm` module), FileSession (one file per
-session).  While a session object is locked (the default) every other
+session); RedisSession and MemcachedSession (shared by several servers,
+in mod_python._session_net, loaded on first use).  While a session object is locked (the default) every other
 request for the same session id waits; the lock is released when the
 request ends (a request cleanup), also when the handler failed.
 
@@ -54,6 +55,7 @@ import _apache
 from mod_python import apache, Cookie
 
 __all__ = ["BaseSession", "MemorySession", "DbmSession", "FileSession",
+           "RedisSession", "MemcachedSession",
            "Session", "COOKIE_NAME", "DFT_TIMEOUT", "tempdir"]
 
 COOKIE_NAME = "pysid"
@@ -575,7 +577,7 @@ class BaseSession(dict):
 
     def lock(self):
         if self._lock and not self._locked:
-            self._lock_token = _acquire(self._req, self._sid)
+            self._lock_token = self._lock_take()
             self._locked = True
             if not self._cleanup_registered:
                 self._req.register_cleanup(_unlock_session_cleanup, self)
@@ -585,7 +587,15 @@ class BaseSession(dict):
         if self._lock and self._locked:
             token, self._lock_token = self._lock_token, None
             self._locked = False
-            _release(self._req, token)
+            self._lock_give(token)
+
+    # The lock itself: the session id's global mutex (RedisSession and
+    # MemcachedSession keep it in their store).
+    def _lock_take(self):
+        return _acquire(self._req, self._sid)
+
+    def _lock_give(self, token):
+        _release(self._req, token)
 
     def __del__(self):
         try:
@@ -1126,7 +1136,8 @@ def filesession_cleanup(data):
 
 def Session(req, sid=0, secret=None, timeout=0, lock=1):
     """A session of the type named by PythonOption
-    mod_python.session.session_type (FileSession, DbmSession, MemorySession);
+    mod_python.session.session_type (FileSession, DbmSession, MemorySession,
+    RedisSession, MemcachedSession);
     without it MemorySession when one multi-threaded process serves all
     requests, else DbmSession."""
     sess_type = _option(req.get_options(), "mod_python.session.session_type", "session")
@@ -1140,6 +1151,22 @@ def Session(req, sid=0, secret=None, timeout=0, lock=1):
             sess_type = "DbmSession"
     classes = {"FileSession": FileSession, "DbmSession": DbmSession,
                "MemorySession": MemorySession}
-    if sess_type not in classes:
+    if sess_type in _NET_CLASSES:
+        cls = __getattr__(sess_type)
+    elif sess_type in classes:
+        cls = classes[sess_type]
+    else:
         raise Exception("Unknown session type %s" % sess_type)
-    return classes[sess_type](req, sid=sid, secret=secret, timeout=timeout, lock=lock)
+    return cls(req, sid=sid, secret=secret, timeout=timeout, lock=lock)
+
+
+# RedisSession and MemcachedSession live in mod_python._session_net, loaded
+# on first use (their client libraries only then).
+_NET_CLASSES = ("RedisSession", "MemcachedSession")
+
+
+def __getattr__(name):
+    if name in _NET_CLASSES:
+        from mod_python import _session_net
+        return getattr(_session_net, name)
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))

@@ -10,7 +10,7 @@ import traceback
 
 import _apache
 from _apache import SERVER_RETURN, table
-from mod_python import importer
+from mod_python import _report, importer
 
 make_table = table
 
@@ -160,6 +160,7 @@ main_server = None
 _callback = None
 _path_cache = set()
 _path_cache_lock = threading.Lock()
+_current = importer.current        # .server: importer notices go to its log
 
 # Dispatch flags: C (src/dispatch.c) reads the typed configuration and
 # passes them as one int; _apache._dispatch_flags() has those of the
@@ -209,7 +210,11 @@ def _apply_path(pp):
     if pp and pp not in _path_cache:
         with _path_cache_lock:
             if pp not in _path_cache:
-                newpath = eval(pp, globals())
+                # named, so that a traceback says where the expression came from
+                newpath = eval(compile(pp, "<PythonPath>", "eval"), globals())
+                if isinstance(newpath, (str, bytes)) or not hasattr(newpath, "__iter__"):
+                    raise TypeError("PythonPath %s gave %r, not a list of directories"
+                                    % (pp, newpath))
                 sys.path[:] = newpath
                 _path_cache.add(pp)
 
@@ -625,6 +630,8 @@ class CallBack:
         if flags is None:
             flags = _config_flags(config)
         handler = conn.hlist.handler
+        prev = getattr(_current, "server", None)
+        _current.server = conn.base_server  # importer notices go to its log
         try:
             if flags & _PATH:
                 _apply_path(config.get("PythonPath"))
@@ -639,6 +646,8 @@ class CallBack:
             result = self.ReportError(*sys.exc_info(), srv=conn.base_server,
                                       phase="ConnectionHandler", hname=handler,
                                       debug=flags & _DEBUG)
+        finally:
+            _current.server = prev
         return result
 
     def IncludeDispatch(self, filter, tag, code, flags=None):
@@ -664,7 +673,7 @@ class CallBack:
             filter.disable()
             self.ReportError(*sys.exc_info(), req=req, filter=filter,
                              phase=filter.name, hname=req.filename, debug=flags & _DEBUG)
-            raise
+            return HTTP_INTERNAL_SERVER_ERROR      # reported: C inserts the SSI error text
         finally:
             g["filter"] = None
         return OK
@@ -674,32 +683,45 @@ class CallBack:
         whose configuration holds the directive."""
         config = (server or main_server).get_config()
         flags = _config_flags(config)
-        if flags & _PATH:
-            _apply_path(config.get("PythonPath"))
-        module_name, _, func = name.partition("::")
-        module = importer.load(module_name, True, flags & _DEBUG, None)
-        if func:
-            getattr(module, func)()
-        return module
+        prev = getattr(_current, "server", None)
+        _current.server = server            # importer notices go to its log
+        try:
+            if flags & _PATH:
+                _apply_path(config.get("PythonPath"))
+            module_name, _, func = name.partition("::")
+            module = importer.load(module_name, True, flags & _DEBUG, None)
+            if func:
+                getattr(module, func)()
+            return module
+        except Exception:
+            self.ReportError(*sys.exc_info(), srv=server or main_server,
+                             phase="PythonImport", hname=name, debug=flags & _DEBUG)
+            return None
+        finally:
+            _current.server = prev
 
     def ReportError(self, etype, evalue, etb, req=None, filter=None, srv=None,
                     phase="N/A", hname="N/A", debug=0):
-        """Log the exception (every traceback line) and, under PythonDebug,
-        send it to the client.  Returns the status for the phase."""
+        """Log the exception once, as one block (one log line per line, each
+        tagged like the first), in the error log of the request's virtual
+        host (or srv's): what failed for which request, then the traceback
+        without the frames of mod_python's dispatch machinery and importlib.
+        Under PythonDebug the same text goes to the client.  Returns the
+        status for the phase."""
         try:
-            lines = traceback.format_exception(etype, evalue, etb)
-            text = "".join(lines)
-            for line in text.rstrip("\n").split("\n"):
-                msg = "%s %s: %s" % (phase, hname, line)
-                if req is not None:
-                    req.log_error(msg, APLOG_ERR)
-                else:
-                    log_error(msg, APLOG_ERR, srv)
+            if evalue is None:
+                evalue = etype() if isinstance(etype, type) else Exception(repr(etype))
+            lines = _report.error_lines(evalue, etb, *_where_looked(req, filter, srv))
+            msg = "\n".join([_error_head(req, filter, phase, hname)] + lines)
+            if req is not None:
+                req.log_error(msg, APLOG_ERR)
+            else:
+                log_error(msg, APLOG_ERR, srv)
             if not debug or req is None:
                 return HTTP_INTERNAL_SERVER_ERROR
             body = '\n<pre>\nMod_python error: "%s %s"\n\n%s\n</pre>\n' % (
                 html.escape(str(phase)), html.escape(str(hname)),
-                "\n".join(html.escape(l) for l in text.rstrip("\n").split("\n")))
+                "\n".join(html.escape(l) for l in lines))
             if filter is not None:
                 filter.write(body)
                 filter.flush()
@@ -709,10 +731,52 @@ class CallBack:
                 req.write(body)
             return DONE
         except Exception:
-            try:
-                sys.stderr.write("mod_python: error while reporting an error:\n%s"
-                                 % traceback.format_exc())
-                sys.stderr.flush()
-            except Exception:
-                pass
+            _report_failure(req, srv, phase, hname)
             return HTTP_INTERNAL_SERVER_ERROR
+
+
+def _error_head(req, filter, phase, hname):
+    """The first line of an error block: what failed, for which request."""
+    if req is not None:
+        target = "%s %s" % (req.method, req.uri)
+        if filter is not None and filter.handler is None:
+            return "MP0222: #python element in %s failed for %s" % (hname, target)
+        if filter is not None:
+            return ("MP0221: %s filter %s (%s) failed for %s"
+                    % ("input" if filter.is_input else "output", phase, hname, target))
+        return "MP0220: %s %s failed for %s" % (phase, hname, target)
+    if phase == "PythonImport":
+        return "MP0224: PythonImport %s failed in interpreter %r" % (hname, interpreter)
+    return "MP0223: %s %s failed" % (phase, hname)
+
+
+def _where_looked(req, filter, srv):
+    """(handler directory, PythonPath, interpreter) for an import hint."""
+    directory = python_path = None
+    try:
+        if filter is not None:
+            directory = filter.dir
+        elif req is not None and req.hlist is not None and not req.hlist.is_location:
+            directory = req.hlist.directory
+        where = req if req is not None else (srv if srv is not None else main_server)
+        python_path = where.get_config().get("PythonPath")
+    except Exception:
+        pass
+    return directory, python_path, interpreter
+
+
+def _report_failure(req, srv, phase, hname):
+    """ReportError itself failed: say so, wherever that can still go."""
+    msg = ("MP0225: mod_python could not report an error of %s %s:\n%s"
+           % (phase, hname, traceback.format_exc()))
+    try:
+        if req is not None:
+            req.log_error(msg, APLOG_ERR)
+        else:
+            log_error(msg, APLOG_ERR, srv)
+    except Exception:
+        try:
+            sys.stderr.write(msg + "\n")
+            sys.stderr.flush()
+        except Exception:
+            pass

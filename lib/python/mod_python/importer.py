@@ -32,9 +32,10 @@ import sys
 import sysconfig
 import threading
 import time
-import traceback
 
 import _apache
+
+from mod_python import _report
 
 APLOG_ERR, APLOG_WARNING, APLOG_NOTICE, APLOG_INFO = 3, 4, 5, 6
 
@@ -53,6 +54,7 @@ class _Local(threading.local):
 
 
 _tls = _Local()
+current = threading.local()   # .server being served on this thread (set by apache)
 _excluded = ()
 _interpreter = None
 
@@ -79,10 +81,22 @@ class ReloadError(ImportError):
 
 
 def _log(msg, level=APLOG_NOTICE):
+    """Log msg (lines after the first are logged as lines of their own) in
+    the error log of the virtual host being served on this thread."""
     try:
-        _apache.log_error(msg, level, None)
+        req = _apache._current_request()     # of the dispatch on this thread (C)
+        if req is not None:
+            req.log_error(msg, level)
+        else:
+            _apache.log_error(msg, level, getattr(current, "server", None))
     except Exception:
         sys.stderr.write(msg + "\n")
+
+
+def _error_text():
+    """The exception being handled, as lines without the frames of the
+    importer and importlib (see _report)."""
+    return "\n".join(_report.error_lines(sys.exc_info()[1], note=False))
 
 
 # ------------------------------------------------------------ what is ours
@@ -392,7 +406,7 @@ def _reexec(e, log):
                 old.__mp_clone__(new)
             except Exception:
                 _log("MP0352: mod_python: __mp_clone__ of '%s' failed:\n%s"
-                     % (name, traceback.format_exc()), APLOG_ERR)
+                     % (name, _error_text()), APLOG_ERR)
                 _purge(old)
                 old = None
                 new = _fresh_module(name, path, e.module)
@@ -404,12 +418,15 @@ def _reexec(e, log):
         finally:
             stack.pop()
     except Exception:
-        e.error = traceback.format_exc()
+        e.error = _error_text()
         _broken.add(name)
         _changed()
-        _log("MP0353: mod_python: re-import of module '%s' from '%s' failed (changed: "
-             "'%s'); the last good version keeps serving:\n%s"
-             % (name, path, cause, e.error.rstrip()), APLOG_ERR)
+        if not log:
+            # (with log, the request gets a ReloadError carrying this text
+            # and reports it: logged once either way)
+            _log("MP0353: mod_python: re-import of module '%s' from '%s' failed (changed: "
+                 "'%s'); the last good version keeps serving:\n%s"
+                 % (name, path, cause, e.error), APLOG_ERR)
         return False
     if old is not None:
         _purge(old)
@@ -454,7 +471,7 @@ def _purge(module):
             purge()
         except Exception:
             _log("MP0354: mod_python: __mp_purge__ of '%s' failed:\n%s"
-                 % (getattr(module, "__name__", "?"), traceback.format_exc()), APLOG_ERR)
+                 % (getattr(module, "__name__", "?"), _error_text()), APLOG_ERR)
 
 
 def _refresh(e, log):

@@ -10,7 +10,8 @@ changes if PythonAutoReload is on.  `callable` defaults to "application".
 
 SCRIPT_NAME is the base URI: the mod_python.wsgi.base_uri option, else the
 <Location> the handler is configured in, else empty; PATH_INFO is the rest
-of the URI (see req.build_wsgi_env()).
+of the URI (see req.build_wsgi_env()).  environ["mod_python.request"] is the
+request object (mod_python 3.5 passed it as wsgi.input).
 """
 
 from wsgiref.util import FileWrapper
@@ -65,6 +66,9 @@ def handler(req):
         return apache.DECLINED
 
     env.setdefault("wsgi.file_wrapper", FileWrapper)
+    # 3.5 put the request object in wsgi.input; now a stream is there (PEP
+    # 3333) and an application that used the request finds it here
+    env.setdefault("mod_python.request", req)
     response = app(env, req.wsgi_start_response)
     try:
         write = req.write
