@@ -471,6 +471,8 @@ def test_fallback_line_when_tracebacks_cannot_be_formatted(srv):
     assert srv.wait_log("cleanup-fails-%d " % (n - 1), mark=mark)
     lines = tagged(srv.log_since(mark), "MP0400")
     assert len(lines) == n
-    assert lines[0] == ("python_cleanup: RuntimeError: cleanup-fails-0 "
-                        "(traceback unavailable)")
+    # each request's cleanup runs when its pool goes, after the response
+    # went out: under a threaded MPM the next request's may come first
+    assert ("python_cleanup: RuntimeError: cleanup-fails-0 "
+            "(traceback unavailable)") in lines
     assert srv.get("/deep/x").status == 500        # the server still serves
