@@ -585,7 +585,7 @@ struct yy_trans_info
 static const flex_int16_t yy_accept[70] =
     {   0,
         0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
-        0,    0,   24,    1,   10,    6,   10,    8,   10,    7,
+        0,    0,   24,    1,   10,    6,    6,    8,   10,    7,
         9,   14,   11,   11,   14,   13,   17,   15,   17,   20,
        20,   20,   22,   22,   10,    6,    3,   14,   11,   12,
        15,   16,   19,    0,   22,    0,    0,    2,    4,    0,
@@ -1120,32 +1120,37 @@ case 6:
 /* rule 6 can match eol */
 YY_RULE_SETUP
 #line 115 "src/psp_parser.l"
-{ OUT(yyextra, "\n"); }
+{
+    /* A lone CR is a newline too: Python's tokenizer would read one copied
+     * into the literal as a newline anyway, and merge it with the "\n" of
+     * a CRLF right after it ("a\r\r\nb" lost a line). */
+    OUT(yyextra, "\n");
+}
 	YY_BREAK
 case 7:
 YY_RULE_SETUP
-#line 117 "src/psp_parser.l"
+#line 122 "src/psp_parser.l"
 { OUT(yyextra, "\\\\"); }
 	YY_BREAK
 case 8:
 YY_RULE_SETUP
-#line 119 "src/psp_parser.l"
+#line 124 "src/psp_parser.l"
 { OUT(yyextra, "\\\""); }
 	YY_BREAK
 case 9:
 YY_RULE_SETUP
-#line 121 "src/psp_parser.l"
+#line 126 "src/psp_parser.l"
 { OUT(yyextra, "\\x00"); }
 	YY_BREAK
 case 10:
 YY_RULE_SETUP
-#line 123 "src/psp_parser.l"
+#line 128 "src/psp_parser.l"
 { OUTN(yyextra, yytext, yyleng); }
 	YY_BREAK
 case 11:
 /* rule 11 can match eol */
 YY_RULE_SETUP
-#line 125 "src/psp_parser.l"
+#line 130 "src/psp_parser.l"
 {
     OUT(yyextra, "\n");
     yyextra->seen_newline = 1;
@@ -1154,7 +1159,7 @@ YY_RULE_SETUP
 	YY_BREAK
 case 12:
 YY_RULE_SETUP
-#line 131 "src/psp_parser.l"
+#line 136 "src/psp_parser.l"
 {
     close_code(yyextra);
     BEGIN(TEXT);
@@ -1162,7 +1167,7 @@ YY_RULE_SETUP
 	YY_BREAK
 case 13:
 YY_RULE_SETUP
-#line 136 "src/psp_parser.l"
+#line 141 "src/psp_parser.l"
 {
     OUT(yyextra, ":");
     yyextra->after_colon = 1;
@@ -1170,7 +1175,7 @@ YY_RULE_SETUP
 	YY_BREAK
 case 14:
 YY_RULE_SETUP
-#line 141 "src/psp_parser.l"
+#line 146 "src/psp_parser.l"
 {
     OUTN(yyextra, yytext, yyleng);
     yyextra->after_colon = 0;
@@ -1178,7 +1183,7 @@ YY_RULE_SETUP
 	YY_BREAK
 case 15:
 YY_RULE_SETUP
-#line 146 "src/psp_parser.l"
+#line 151 "src/psp_parser.l"
 {
     /* the leading white space of a code line is its indentation */
     yyextra->ws.len = 0;
@@ -1189,7 +1194,7 @@ YY_RULE_SETUP
 	YY_BREAK
 case 16:
 YY_RULE_SETUP
-#line 154 "src/psp_parser.l"
+#line 159 "src/psp_parser.l"
 {
     /* the block ends at the start of a line: keep the last indentation */
     yyless(0);
@@ -1199,7 +1204,7 @@ YY_RULE_SETUP
 case 17:
 /* rule 17 can match eol */
 YY_RULE_SETUP
-#line 160 "src/psp_parser.l"
+#line 165 "src/psp_parser.l"
 {
     /* a line at column 0, or an empty line, ends the indentation */
     yyextra->ws.len = 0;
@@ -1209,7 +1214,7 @@ YY_RULE_SETUP
 	YY_BREAK
 case 18:
 YY_RULE_SETUP
-#line 167 "src/psp_parser.l"
+#line 172 "src/psp_parser.l"
 {
     if (!push_include(yyextra, yyscanner, yytext, (size_t)yyleng))
         yyterminate();
@@ -1218,24 +1223,24 @@ YY_RULE_SETUP
 	YY_BREAK
 case 19:
 YY_RULE_SETUP
-#line 173 "src/psp_parser.l"
+#line 178 "src/psp_parser.l"
 { BEGIN(TEXT); }
 	YY_BREAK
 case 20:
 /* rule 20 can match eol */
 YY_RULE_SETUP
-#line 175 "src/psp_parser.l"
+#line 180 "src/psp_parser.l"
 { /* other directive text is ignored */ }
 	YY_BREAK
 case 21:
 YY_RULE_SETUP
-#line 177 "src/psp_parser.l"
+#line 182 "src/psp_parser.l"
 { BEGIN(TEXT); }
 	YY_BREAK
 case 22:
 /* rule 22 can match eol */
 YY_RULE_SETUP
-#line 179 "src/psp_parser.l"
+#line 184 "src/psp_parser.l"
 { /* dropped */ }
 	YY_BREAK
 case YY_STATE_EOF(INITIAL):
@@ -1244,7 +1249,7 @@ case YY_STATE_EOF(CODE):
 case YY_STATE_EOF(INDENT):
 case YY_STATE_EOF(DIRECTIVE):
 case YY_STATE_EOF(COMMENT):
-#line 181 "src/psp_parser.l"
+#line 186 "src/psp_parser.l"
 {
     if (yyextra->depth > 0) {
         /* the end of an included file: back to the includer, which goes on
@@ -1264,10 +1269,10 @@ case YY_STATE_EOF(COMMENT):
 	YY_BREAK
 case 23:
 YY_RULE_SETUP
-#line 198 "src/psp_parser.l"
+#line 203 "src/psp_parser.l"
 YY_FATAL_ERROR( "flex scanner jammed" );
 	YY_BREAK
-#line 1271 "src/psp_parser.c"
+#line 1276 "src/psp_parser.c"
 
 	case YY_END_OF_BUFFER:
 		{
@@ -2397,7 +2402,7 @@ void yyfree (void * ptr , yyscan_t yyscanner)
 
 #define YYTABLES_NAME "yytables"
 
-#line 198 "src/psp_parser.l"
+#line 203 "src/psp_parser.l"
 
 
 /* Append to a buffer (sets buf->failed on allocation failure; later

@@ -40,10 +40,18 @@ Environment overrides:
     MP_MODULE      mod_python.so under test (default <repo>/mod_python.so)
     MP_MODULES_DIR httpd modules directory (default /usr/lib/apache2/modules)
     MP_KEEP_ROOTS  if set, server roots are not removed after stop()
+    MP_TEST_MPMS   MPMs the parametrised tests run under (default "event worker prefork")
+    MP_TEST_WRAP   run every httpd as one foreground process (`httpd -X`) under
+                   this command, e.g. valgrind (scripts/test-valgrind.sh)
+    MP_TEST_TIMEOUT_SCALE  multiply the start/stop/request timeouts (slow runs)
+    MP_TEST_ENV    extra environment for every httpd started, as shell-quoted
+                   NAME=VALUE words (scripts/test-asan.sh passes LD_PRELOAD and
+                   the sanitizer options this way, so that only httpd gets them)
 """
 import atexit
 import http.client
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -59,13 +67,23 @@ HTTPD = os.environ.get("MP_HTTPD", "/usr/sbin/apache2")
 MODULES_DIR = os.environ.get("MP_MODULES_DIR", "/usr/lib/apache2/modules")
 MP_MODULE = os.environ.get("MP_MODULE", str(REPO / "mod_python.so"))
 PYLIB_SRC = REPO / "lib" / "python" / "mod_python"
+EXTRA_ENV = dict(w.split("=", 1) for w in shlex.split(os.environ.get("MP_TEST_ENV", "")))
 
+WRAP = shlex.split(os.environ.get("MP_TEST_WRAP", ""))
+# Every timeout, also one a test passes to request(), is multiplied by this.
+TIMEOUT_SCALE = float(os.environ.get("MP_TEST_TIMEOUT_SCALE", "1"))
 # Generous bounds: the tests run on machines loaded by other builds and
 # servers; a bound is only reached when something is really wrong.
-START_TIMEOUT = 60.0
-STOP_TIMEOUT = 30.0
+START_TIMEOUT = 60.0 * TIMEOUT_SCALE
+STOP_TIMEOUT = 30.0 * TIMEOUT_SCALE
 REQUEST_TIMEOUT = 60.0
-LOG_TIMEOUT = 60.0
+LOG_TIMEOUT = 60.0 * TIMEOUT_SCALE
+
+# Under AddressSanitizer freed memory sits in a quarantine (256 MiB) and
+# every allocation carries shadow memory; under valgrind (WRAP) the process
+# is valgrind's: RSS figures mean nothing there.
+SANITIZED = "ASAN_OPTIONS" in EXTRA_ENV or bool(WRAP)
+NO_RSS_UNDER_ASAN = "RSS is meaningless under ASan or valgrind"
 
 CRASH_MARKERS = (
     "exit signal",
@@ -74,6 +92,8 @@ CRASH_MARKERS = (
     "AH00052",
     "double free",
     "Aborted",
+    "ERROR: AddressSanitizer",
+    "runtime error:",
 )
 
 BASE_MODULES = (
@@ -105,7 +125,8 @@ MaxConnectionsPerChild 0
 """,
 }
 
-MPMS = ("event", "worker", "prefork")
+# MP_TEST_MPMS (space-separated) narrows the MPMs of the parametrised tests.
+MPMS = tuple(os.environ.get("MP_TEST_MPMS", "event worker prefork").split())
 
 # One child process only: module globals then count per interpreter, not per
 # process, which makes interpreter-separation tests deterministic.
@@ -416,6 +437,7 @@ KeepAlive On
             "APACHE_LOG_DIR": os.path.join(self.root, "logs"),
             "TMPDIR": os.path.join(self.root, "tmp"),
         }
+        env.update(EXTRA_ENV)
         env.update(self.env)
         return env
 
@@ -435,11 +457,14 @@ KeepAlive On
         if self.running:
             return self
         self._write_conf()
-        p = self._ctl("-k", "start")
-        out = p.stdout.decode("utf-8", "replace")
-        if p.returncode != 0:
-            raise HttpdError("httpd failed to start (rc=%d):\n%s\n--- error_log ---\n%s"
-                             % (p.returncode, out, self.error_log()))
+        if WRAP:
+            self._start_wrapped()
+        else:
+            p = self._ctl("-k", "start")
+            out = p.stdout.decode("utf-8", "replace")
+            if p.returncode != 0:
+                raise HttpdError("httpd failed to start (rc=%d):\n%s\n--- error_log ---\n%s"
+                                 % (p.returncode, out, self.error_log()))
         self.running = True
         with _live_lock:
             _live.add(self)
@@ -450,6 +475,15 @@ KeepAlive On
             raise
         self._pid = self.pid()
         return self
+
+    def _start_wrapped(self):
+        """httpd -X (one process, foreground) under WRAP; its output goes to
+        logs/wrap.out.  stop() ends it like any other (pid file, SIGTERM)."""
+        with open(os.path.join(self.root, "logs", "wrap.out"), "ab") as out:
+            self._proc = subprocess.Popen([*WRAP, HTTPD, "-f", self.conf_path, "-X"],
+                                          env=self._env(), cwd=self.root,
+                                          stdout=out, stderr=subprocess.STDOUT)
+        self._pid = self._proc.pid
 
     def _wait_answering(self, timeout):
         deadline = time.monotonic() + timeout
@@ -550,6 +584,13 @@ KeepAlive On
                     os.kill(p, signal.SIGKILL)
                 except OSError:
                     pass
+        if getattr(self, "_proc", None) is not None:
+            try:
+                self._proc.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+            self._proc = None
         self.running = False
         with _live_lock:
             _live.discard(self)
@@ -579,7 +620,8 @@ KeepAlive On
                 timeout=REQUEST_TIMEOUT, host="127.0.0.1"):
         hdrs = {"Connection": "close"}
         hdrs.update(headers or {})
-        conn = http.client.HTTPConnection(host, port or self.port, timeout=timeout)
+        conn = http.client.HTTPConnection(host, port or self.port,
+                                          timeout=timeout * TIMEOUT_SCALE)
         try:
             conn.request(method, path, body=body, headers=hdrs)
             resp = conn.getresponse()

@@ -63,7 +63,9 @@ def inst(tmp_path_factory):
 
 
 def cli(inst, *args, check=None):
-    env = dict(os.environ, PYTHONPATH=str(inst["pylib"]), LANG="C.UTF-8")
+    # EXTRA_ENV: the tool starts httpd, which sanitizer runs preload into
+    env = dict(os.environ, PYTHONPATH=str(inst["pylib"]), LANG="C.UTF-8",
+               **harness.EXTRA_ENV)
     p = subprocess.run([str(inst["tool"]), *args], cwd=inst["base"], env=env,
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                        timeout=120)
@@ -191,16 +193,17 @@ def test_genconfig_output(inst, server):
 
 
 def test_apache_t_accepts_config(server):
+    env = dict(os.environ, **harness.EXTRA_ENV)     # sanitizer runs preload here
     p = subprocess.run([harness.HTTPD, "-t", "-f", str(server["conf"])],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                       timeout=60)
+                       timeout=60, env=env)
     assert p.returncode == 0, p.stdout
     assert "Syntax OK" in p.stdout
     # our module is the one loaded
     p = subprocess.run([harness.HTTPD, "-t", "-D", "DUMP_MODULES", "-f",
                         str(server["conf"])],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                       timeout=60)
+                       timeout=60, env=env)
     assert "python_module (shared)" in p.stdout
     assert "mpm_" in p.stdout
 

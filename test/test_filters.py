@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from harness import MPMS, SINGLE_CHILD, Httpd
+from harness import MPMS, NO_RSS_UNDER_ASAN, SANITIZED, SINGLE_CHILD, Httpd
 
 FILTERS_PY = r'''
 from mod_python import apache
@@ -670,6 +670,7 @@ def _download(srv, path, timeout=120):
         conn.close()
 
 
+@pytest.mark.skipif(SANITIZED, reason=NO_RSS_UNDER_ASAN)
 def test_100mib_through_output_filter_memory_stays_flat(srv):
     chunk = len(b"abcdefghij" * 104858)
     # warm up: interpreter, modules, allocator pools

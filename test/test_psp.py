@@ -229,6 +229,13 @@ def test_crlf_template(srv):
     assert ok(srv, "/psp/crlf.psp").text == "a\nx0x1\nb\n"
 
 
+def test_lone_cr_in_text_is_a_newline(srv):
+    # found by the PSP fuzzer (test/fuzz/fuzz_psp.c): a lone CR right before
+    # a CRLF merged with it in the generated literal and a line was lost
+    srv.write("htdocs/psp/cr.psp", b"a\r\r\nb\rc<%= 1 %>\r")
+    assert ok(srv, "/psp/cr.psp").text == "a\n\nb\nc1\n"
+
+
 def test_large_page(srv):
     block = '<%\nfor i in range(2):\n%>"<%= i %>" \\ <%\n%>é\n'
     srv.write("htdocs/psp/large.psp", block * 5000)

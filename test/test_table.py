@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from harness import MPMS
+from harness import MPMS, TIMEOUT_SCALE
 
 pytestmark = pytest.mark.mpms(*MPMS)
 
@@ -457,7 +457,8 @@ def srv(httpd):
 
 def raw_get(srv, path, headers):
     """GET with raw (bytes) header values."""
-    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port,
+                                      timeout=30 * TIMEOUT_SCALE)
     try:
         conn.putrequest("GET", path)
         for k, v in headers.items():
@@ -681,7 +682,8 @@ def test_views_of_finished_request_raise(srv):
     """A table/finfo view kept past its request raises; a kept hlist reads
     as exhausted.  Two requests on one keep-alive connection reach the same
     child process."""
-    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port,
+                                      timeout=30 * TIMEOUT_SCALE)
     try:
         conn.request("GET", "/k/x.txt")
         r = conn.getresponse()

@@ -11,7 +11,7 @@ import urllib.parse
 
 import pytest
 
-from harness import SINGLE_CHILD, json_call_handler
+from harness import NO_RSS_UNDER_ASAN, SANITIZED, SINGLE_CHILD, json_call_handler
 
 FORM_PY = r'''
 import hashlib
@@ -547,6 +547,7 @@ def test_limit_request_body_413(srv):
     assert r.status == 413
 
 
+@pytest.mark.skipif(SANITIZED, reason=NO_RSS_UNDER_ASAN)
 def test_large_upload_streams_with_bounded_memory(srv):
     pid = getj(srv, "/app/pid")["pid"]
     size = 20 * 1024 * 1024

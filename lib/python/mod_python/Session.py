@@ -1113,14 +1113,15 @@ def filesession_cleanup(data):
         start = time.time()
         next_i, expired, total = _scan_dirs(req, sessdir, _read_status(status_path), data)
         total_time = time.time() - start
+        # status first: whoever reads the log line finds the status written
+        _write_atomically(status_path, ("%s %d %d %d %f\n" % (
+            FS_STAT_VERSION, next_i, expired, total, total_time)).encode("ascii"))
         if next_i == 0:
             _log(req, "MP0383: FileSession cleanup: deleted %d of %d in %.4f seconds"
                  % (expired, total, total_time))
         else:
             _log(req, "MP0383: FileSession cleanup incomplete: next cleanup will start "
                  "at index %d (%02x)" % (next_i, next_i))
-        _write_atomically(status_path, ("%s %d %d %d %f\n" % (
-            FS_STAT_VERSION, next_i, expired, total, total_time)).encode("ascii"))
     except Exception:
         _log(req, "MP0385: FileSession cleanup failed:\n%s" % traceback.format_exc(),
              apache.APLOG_ERR)
