@@ -47,7 +47,6 @@ static void mp_register_hooks(apr_pool_t *p)
     ap_hook_process_connection(mp_hook_process_connection, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_read_request(mp_hook_post_read_request, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_translate_name(mp_hook_translate_name, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_translate_name(mp_hook_location_shortcut, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_header_parser(mp_hook_header_parser, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_access_checker(mp_hook_access_checker, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_user_id(mp_hook_check_user_id, NULL, mp_before_authn, APR_HOOK_MIDDLE);
@@ -63,6 +62,7 @@ static void mp_register_hooks(apr_pool_t *p)
     mp_capi_register();
     ap_register_input_filter(MP_FILTER_NAME, mp_input_filter, NULL, AP_FTYPE_RESOURCE);
     ap_register_output_filter(MP_FILTER_NAME, mp_output_filter, NULL, AP_FTYPE_RESOURCE);
+    mp_dispatch_set_filters(mp_input_filter, mp_output_filter);
 }
 
 /* The one symbol httpd looks up; everything else is built hidden. */

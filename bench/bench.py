@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Throughput of mod_python handlers, measured with wrk, in one run:
 
-* a static file on the same httpd as our module (the reference, ratio 1.0);
+* a static file on an httpd of its own without any Python module (the
+  reference, ratio 1.0), same MPM and settings;
 * our module: hello world with PythonAutoReload On and Off, and the same
   handler importing 50 helper modules (On and Off);
 * Debian's mod_python 3.5 (libapache2-mod-python) with the same handlers
@@ -18,13 +19,13 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test"))
 from harness import Httpd   # noqa: E402
+from handlers import HELLO, MANY, helper_files   # noqa: E402
 
 DEBIAN_SO = "/usr/lib/apache2/modules/mod_python.so"
 DEBIAN_PKG = "/usr/lib/python3/dist-packages/mod_python"
 DURATION = int(sys.argv[1]) if len(sys.argv) > 1 else 10
 CONNS = int(sys.argv[2]) if len(sys.argv) > 2 else 32
 ROUNDS = int(sys.argv[3]) if len(sys.argv) > 3 else 3
-HELPERS = 50
 
 MPM = """\
 StartServers 2
@@ -39,23 +40,6 @@ KeepAlive On
 MaxKeepAliveRequests 0
 LogLevel warn
 """
-
-HELLO = """\
-from mod_python import apache
-def handler(req):
-    req.content_type = "text/plain"
-    req.write("Hello, world!\\n")
-    return apache.OK
-"""
-
-MANY = "".join("import helper%02d\n" % i for i in range(HELPERS)) + """\
-from mod_python import apache
-def handler(req):
-    req.content_type = "text/plain"
-    req.write("Hello, world! %d\\n" % helper00.VALUE)
-    return apache.OK
-"""
-
 
 def conf(autoreload_default="On"):
     return """
@@ -88,8 +72,7 @@ def files():
         f["htdocs/%s/hello.py" % d] = HELLO
     for d in ("manyon", "manyoff"):
         f["htdocs/%s/many.py" % d] = MANY
-        for i in range(HELPERS):
-            f["htdocs/%s/helper%02d.py" % (d, i)] = "VALUE = %d\n" % i
+        f.update(helper_files("htdocs/" + d))
     return f
 
 
@@ -107,13 +90,15 @@ def wrk(port, path):
 def main():
     if not os.path.exists(DEBIAN_SO) or not os.path.isdir(DEBIAN_PKG):
         sys.exit("Debian's mod_python 3.5 is missing: apt-get install libapache2-mod-python")
+    plain = Httpd("", files={"htdocs/static.txt": "Hello, world!\n"}, mpm="event",
+                  mpm_config=MPM, name="bench-plain", load_python=False)
     ours = Httpd(conf(), files=files(), mpm="event", mpm_config=MPM, name="bench-ours")
     # Debian's module: its own .so, its own package from dist-packages (no PYTHONPATH).
     theirs = Httpd("LoadModule python_module %s\n" % DEBIAN_SO + conf(), files=files(),
                    mpm="event", mpm_config=MPM, name="bench-35", load_python=False,
                    env={"PYTHONPATH": ""})
     cases = (
-        ("static file (same httpd as ours)", ours, "/static.txt"),
+        ("static file (httpd without mod_python)", plain, "/static.txt"),
         ("ours: hello, AutoReload On", ours, "/on/x"),
         ("ours: hello, AutoReload Off", ours, "/off/x"),
         ("ours: 50 helper modules, On", ours, "/manyon/x"),
@@ -142,7 +127,7 @@ def main():
     print()
     for label, rps in rows:
         print("%-42s %10.0f req/s (median of %d)" % (label, rps, ROUNDS))
-    for s in (ours, theirs):
+    for s in (plain, ours, theirs):
         s.assert_no_crash()
         s.stop()
     static = rows[0][1]

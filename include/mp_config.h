@@ -39,8 +39,25 @@ struct mp_handler {
     unsigned is_fnmatch:1;    /* directory is a wildcard pattern */
     unsigned is_location:1;   /* from <Location>/<LocationMatch> */
     unsigned silent:1;        /* PythonHandlerModule entry */
+    unsigned htaccess:1;      /* from an .htaccess file: lives in one request's pool */
     mp_handler *next;
+    void *cache;              /* dispatch.c: the resolved handler per interpreter
+                                 (configured entries, in the child only) */
 };
+
+/* A table as merged from the sections: `t` (a section's own entries)
+ * overrides per key what `under` holds.  Merging stacks layers instead of
+ * copying tables, so a per-request merge costs the same whatever the
+ * number of entries; the flat table is made only when asked for. */
+typedef struct mp_layer mp_layer;
+struct mp_layer {
+    apr_table_t *t;
+    const mp_layer *under;
+};
+/* A new table (in p) with the merged entries of l (NULL: empty). */
+apr_table_t *mp_layer_flatten(apr_pool_t *p, const mp_layer *l);
+/* The merged value of key in l, NULL if none. */
+const char *mp_layer_get(const mp_layer *l, const char *key);
 
 #define MP_UNSET (-1)
 
@@ -54,10 +71,11 @@ typedef struct {
     const char *interpreter;          /* NULL = unset */
     const char *python_path;          /* NULL = unset */
 
-    apr_table_t *directives;          /* req.get_config() view: "PythonDebug" -> "1" ... */
-    apr_table_t *options;             /* PythonOption */
+    const mp_layer *directives;       /* req.get_config(): "PythonDebug" -> "1" ... */
+    const mp_layer *options;          /* PythonOption */
 
     mp_handler *handlers[MP_PHASE_COUNT];  /* plain lists per phase */
+    unsigned phases;                  /* bit 1 << phase: a plain or "| .ext" list exists */
     apr_hash_t *ext_handlers;         /* "PythonHandler.py" -> mp_handler* (NULL if none) */
     apr_hash_t *in_filters;           /* lower-case filter name -> mp_handler* */
     apr_hash_t *out_filters;

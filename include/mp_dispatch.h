@@ -6,13 +6,13 @@
 #include "mp_common.h"
 #include "mp_interp.h"
 #include "mp_config.h"
+#include "mp_reqstate.h"
 
 int mp_hook_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s);
 void mp_hook_child_init(apr_pool_t *pchild, server_rec *s);
 
 int mp_hook_post_read_request(request_rec *r);
 int mp_hook_translate_name(request_rec *r);
-int mp_hook_location_shortcut(request_rec *r);
 int mp_hook_header_parser(request_rec *r);
 int mp_hook_access_checker(request_rec *r);
 int mp_hook_check_user_id(request_rec *r);
@@ -28,10 +28,28 @@ const char *mp_select_interp_name(request_rec *r, conn_rec *c, const mp_dir_cfg 
                                   const mp_handler *first);
 /* Get the interpreter (initialising it), NULL on failure (logged). */
 mp_interp *mp_dispatch_interp(const char *name, server_rec *s);
-/* Reload poll for the first Python work of a request (no GIL held); returns
- * whether the importer must sync.  autoreload off -> 0 without a check. */
-int mp_dispatch_poll(request_rec *r, mp_interp *ip, int autoreload);
-/* GIL held in ip: take pending reload changes into the importer. */
-void mp_dispatch_sync(request_rec *r, mp_interp *ip);
+/* Dispatch flags (the apache._DEBUG, ... of mod_python.apache) from the
+ * typed per-directory configuration. */
+#define MP_DISPATCH_DEBUG       1
+#define MP_DISPATCH_AUTORELOAD  2
+#define MP_DISPATCH_PDB         4
+#define MP_DISPATCH_PATH        8      /* a PythonPath is configured */
+int mp_dispatch_flags(const mp_dir_cfg *dc);
+
+typedef struct {
+    mp_gil_token tok;
+    mp_current cur;
+} mp_dispatch_ctx;
+
+/* Before any Python code runs for r (NULL: a connection): the reload poll
+ * (once per interpreter per request, without the GIL), enter ip, take
+ * the changed modules into the importer if the poll found any, and make
+ * flags the thread's current dispatch flags.  Undone by mp_dispatch_leave. */
+void mp_dispatch_enter(request_rec *r, mp_interp *ip, int flags, mp_dispatch_ctx *ctx);
+void mp_dispatch_leave(mp_dispatch_ctx *ctx);
+
+/* The entry points of Python filters (filter.c), handed down by the top
+ * floor: a request with such a filter keeps its objects to the end. */
+void mp_dispatch_set_filters(ap_in_filter_func in, ap_out_filter_func out);
 
 #endif

@@ -30,12 +30,17 @@ struct mp_interp {
     /* filled by the init callback (dispatch.c), owned by this interpreter */
     PyObject *callback;               /* mod_python.apache.CallBack instance */
     PyObject *m_handler;              /* bound CallBack.HandlerDispatch */
+    PyObject *m_resolve;              /* HandlerResolve (dispatch.c's handler cache) */
+    PyObject *m_result;               /* HandlerResult */
     PyObject *m_filter;               /* FilterDispatch */
     PyObject *m_connection;           /* ConnectionDispatch */
     PyObject *m_include;              /* IncludeDispatch */
     PyObject *m_import;               /* ImportDispatch */
     PyObject *m_sync;                 /* importer sync (take reload changes) */
     struct mp_watch *watch;           /* reload.c table of this interpreter */
+    unsigned import_gen;              /* bumped (GIL held) whenever what the importer's
+                                         load() returns may have changed: dispatch.c's
+                                         cached handlers revalidate against it */
     PyThreadState *anchor;            /* the state Py_NewInterpreter() made: never
                                          deleted (CPython 3.11 aborts when a new state
                                          is made for an interpreter that has none) */

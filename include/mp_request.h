@@ -5,15 +5,21 @@
 #include "mp_common.h"
 #include "mp_util.h"
 #include "mp_interp.h"
+#include "mp_config.h"
 
 typedef struct {
     MP_OBJECT_HEAD
     request_rec *r;
     mp_interp *ip;                  /* interpreter that owns this object */
     PyObject *dict;                 /* instance __dict__ */
-    PyObject *phase;                /* str or NULL (None) */
-    PyObject *hlist;                /* mp_hlist or NULL */
-    PyObject *extension;            /* str or NULL */
+    /* dispatch context, set by mp_request_set_phase(); the Python objects
+     * are made from it when asked for (NULL until then) */
+    int phase_idx;                  /* mp_phase_t, -1: none */
+    mp_handler *list;               /* handler list of the phase (not copied) */
+    const char *ext;                /* matched "| .ext" extension or NULL */
+    PyObject *phase;                /* str, made on demand */
+    PyObject *hlist;                /* mp_hlist over list, made on demand */
+    PyObject *extension;            /* str, made on demand */
     PyObject *connection;           /* cached */
     PyObject *server;
     PyObject *headers_in, *headers_out, *err_headers_out, *subprocess_env, *notes;
@@ -31,7 +37,8 @@ typedef struct {
     int io_busy;                    /* a body read is waiting without the GIL */
     int body_error;                 /* status of a failed body read (raised again) */
     const char *body_why;           /* its reason (static string) */
-    apr_table_t *options_src;       /* table `options` was made from */
+    const void *config_src;         /* merged layers `config` was made from */
+    const void *options_src;        /* merged layers `options` was made from */
 } mp_request;
 
 extern PyTypeObject MpRequest_Type;
@@ -40,10 +47,14 @@ int mp_request_type_init(void);
 /* Get or create r's request object for interpreter ip (GIL held in ip).
  * New reference; NULL with exception on failure. */
 PyObject *mp_request_get(request_rec *r, mp_interp *ip);
-/* Set the dispatch context: phase name (NULL -> None), hlist (borrowed,
- * may be NULL), matched extension (NULL -> None). */
-void mp_request_set_phase(PyObject *req, const char *phase, PyObject *hlist,
-                          const char *extension);
+/* Set the dispatch context: phase (mp_phase_t; -1: none, then req.phase
+ * and req.hlist are None), its handler list (memory of the request or the
+ * configuration; NULL: req.hlist is None) and the matched extension (NULL ->
+ * None).  Costs nothing in Python until req.phase/hlist/extension is read. */
+void mp_request_set_phase(PyObject *req, int phase, mp_handler *list, const char *ext);
+/* req.hlist of the running phase (borrowed; made now if needed), NULL when
+ * no phase runs (no exception) or on failure (exception set). */
+PyObject *mp_request_hlist(PyObject *req);
 #define mp_request_check(o) PyObject_TypeCheck((o), &MpRequest_Type)
 
 /* ---- private to src/request*.c ---------------------------------------- */

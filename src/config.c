@@ -65,6 +65,75 @@ static const mp_phase_t mp_module_phases[] = {
 /* Create and merge                                                    */
 /* ------------------------------------------------------------------ */
 
+/* The own table of a section: the only layer written to (at configuration
+ * time, by the directive handlers). */
+static apr_table_t *mp_own(const mp_layer *l)
+{
+    return l->t;
+}
+
+static const mp_layer *mp_layer_new(apr_pool_t *p)
+{
+    mp_layer *l = apr_palloc(p, sizeof(*l));
+
+    l->t = apr_table_make(p, 4);
+    l->under = NULL;
+    return l;
+}
+
+static int mp_layer_empty(const mp_layer *l)
+{
+    return l == NULL || (l->under == NULL && apr_is_empty_table(l->t));
+}
+
+/* add's layers over base's; shares whichever side is empty.  Allocates
+ * one small node per non-empty layer of add (sections, not entries). */
+static const mp_layer *mp_merge_layers(apr_pool_t *p, const mp_layer *base,
+                                       const mp_layer *add)
+{
+    mp_layer *n;
+
+    if (add == NULL) {
+        return base;
+    }
+    if (apr_is_empty_table(add->t)) {
+        return mp_merge_layers(p, base, add->under);
+    }
+    if (mp_layer_empty(base)) {
+        return add;
+    }
+    n = apr_palloc(p, sizeof(*n));
+    n->t = add->t;
+    n->under = mp_merge_layers(p, base, add->under);
+    return n;
+}
+
+apr_table_t *mp_layer_flatten(apr_pool_t *p, const mp_layer *l)
+{
+    apr_table_t *t;
+
+    if (l == NULL) {
+        return apr_table_make(p, 1);
+    }
+    if (l->under == NULL) {
+        return apr_table_copy(p, l->t);
+    }
+    t = mp_layer_flatten(p, l->under);
+    apr_table_overlap(t, l->t, APR_OVERLAP_TABLES_SET);
+    return t;
+}
+
+const char *mp_layer_get(const mp_layer *l, const char *key)
+{
+    for (; l != NULL; l = l->under) {
+        const char *v = apr_table_get(l->t, key);
+        if (v != NULL) {
+            return v;
+        }
+    }
+    return NULL;
+}
+
 void *mp_create_dir_config(apr_pool_t *p, char *dir)
 {
     mp_dir_cfg *dc = apr_pcalloc(p, sizeof(*dc));
@@ -74,8 +143,8 @@ void *mp_create_dir_config(apr_pool_t *p, char *dir)
     dc->enable_pdb = MP_UNSET;
     dc->interp_per_directory = MP_UNSET;
     dc->interp_per_directive = MP_UNSET;
-    dc->directives = apr_table_make(p, 4);
-    dc->options = apr_table_make(p, 4);
+    dc->directives = mp_layer_new(p);
+    dc->options = mp_layer_new(p);
     /* handlers[] and ext_handlers are NULL (calloc); the filter hashes
      * always exist so that lookups never need a NULL check. */
     dc->in_filters = apr_hash_make(p);
@@ -85,8 +154,7 @@ void *mp_create_dir_config(apr_pool_t *p, char *dir)
     return dc;
 }
 
-/* base overlaid by add, per key (add wins); always a fresh table so that
- * writes through req.get_config()/get_options() stay in the merged copy. */
+/* Server tables are merged once, at configuration time: a fresh table. */
 static apr_table_t *mp_merge_tables(apr_pool_t *p, const apr_table_t *base,
                                     const apr_table_t *add)
 {
@@ -111,6 +179,21 @@ static apr_hash_t *mp_merge_hashes(apr_pool_t *p, apr_hash_t *base, apr_hash_t *
     return apr_hash_overlay(p, add, base);
 }
 
+static int mp_hash_empty(apr_hash_t *h)
+{
+    return h == NULL || apr_hash_count(h) == 0;
+}
+
+/* No mod_python directive in d: every flag, PythonInterpreter and
+ * PythonPath leaves its name in the directives table, every handler line
+ * a bit in phases. */
+static int mp_dir_unset(const mp_dir_cfg *d)
+{
+    return d->phases == 0 && d->d_is_location == 0 && mp_layer_empty(d->directives)
+        && mp_layer_empty(d->options) && mp_hash_empty(d->in_filters)
+        && mp_hash_empty(d->out_filters);
+}
+
 #define MP_MERGE_INT(f) (add->f != MP_UNSET ? add->f : base->f)
 #define MP_MERGE_PTR(f) (add->f != NULL ? add->f : base->f)
 
@@ -118,8 +201,16 @@ void *mp_merge_dir_config(apr_pool_t *p, void *basev, void *addv)
 {
     const mp_dir_cfg *base = basev;
     const mp_dir_cfg *add = addv;
-    mp_dir_cfg *m = apr_palloc(p, sizeof(*m));
+    mp_dir_cfg *m;
     int i;
+
+    /* The common case per request: sections without mod_python directives
+     * on the way to the one with them.  Merged onto such a base, add comes
+     * out unchanged: no copy. */
+    if (mp_dir_unset(base) && (add->config_dir != NULL || base->config_dir == NULL)) {
+        return addv;
+    }
+    m = apr_palloc(p, sizeof(*m));
 
     m->autoreload = MP_MERGE_INT(autoreload);
     m->debug = MP_MERGE_INT(debug);
@@ -129,13 +220,14 @@ void *mp_merge_dir_config(apr_pool_t *p, void *basev, void *addv)
     m->interpreter = MP_MERGE_PTR(interpreter);
     m->python_path = MP_MERGE_PTR(python_path);
 
-    m->directives = mp_merge_tables(p, base->directives, add->directives);
-    m->options = mp_merge_tables(p, base->options, add->options);
+    m->directives = mp_merge_layers(p, base->directives, add->directives);
+    m->options = mp_merge_layers(p, base->options, add->options);
 
     /* A phase list of the more specific section replaces the inherited one. */
     for (i = 0; i < MP_PHASE_COUNT; i++) {
         m->handlers[i] = MP_MERGE_PTR(handlers[i]);
     }
+    m->phases = base->phases | add->phases;
     m->ext_handlers = mp_merge_hashes(p, base->ext_handlers, add->ext_handlers);
     m->in_filters = mp_merge_hashes(p, base->in_filters, add->in_filters);
     m->out_filters = mp_merge_hashes(p, base->out_filters, add->out_filters);
@@ -358,6 +450,7 @@ static const char *mp_directive_context(cmd_parms *cmd, mp_handler *proto)
     proto->regex = NULL;
     proto->is_fnmatch = 0;
     proto->is_location = 0;
+    proto->htaccess = 0;
 
     for (sec = cmd->directive ? cmd->directive->parent : NULL; sec; sec = sec->parent) {
         const char *name = sec->directive;
@@ -405,6 +498,7 @@ static const char *mp_directive_context(cmd_parms *cmd, mp_handler *proto)
             }
         }
         proto->directory = mp_canonical_dir(p, dir ? dir : cmd->path);
+        proto->htaccess = 1;
         return NULL;
     }
 
@@ -534,6 +628,7 @@ static void mp_register_hline(apr_pool_t *p, mp_dir_cfg *dc, int phase,
 {
     int i;
 
+    dc->phases |= 1u << phase;
     if (hl->exts == NULL) {
         mp_list_append(&dc->handlers[phase], mp_make_list(p, hl->handlers, proto));
         return;
@@ -683,7 +778,7 @@ static int mp_top_level(const cmd_parms *cmd)
 
 static void mp_set_directive(cmd_parms *cmd, mp_dir_cfg *dc, const char *val, int server_too)
 {
-    apr_table_set(dc->directives, cmd->cmd->name, val);
+    apr_table_set(mp_own(dc->directives), cmd->cmd->name, val);
     if (server_too && mp_top_level(cmd)) {
         apr_table_set(mp_srv_config(cmd->server)->directives, cmd->cmd->name, val);
     }
@@ -745,7 +840,7 @@ const char *mp_cmd_option(cmd_parms *cmd, void *mconfig, const char *key, const 
     if ((err = mp_check_option(cmd->pool, key, val)) != NULL) {
         return err;
     }
-    apr_table_set(dc->options, key, val);
+    apr_table_set(mp_own(dc->options), key, val);
     if (mp_top_level(cmd)) {
         apr_table_set(mp_srv_config(cmd->server)->options, key, val);
     }

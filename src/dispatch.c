@@ -102,6 +102,8 @@ static int interp_init(mp_interp *ip, void *baton)
     }
     ip->callback = cb;
     ip->m_handler = get_method(cb, "HandlerDispatch", &failed);
+    ip->m_resolve = get_method(cb, "HandlerResolve", &failed);
+    ip->m_result = get_method(cb, "HandlerResult", &failed);
     ip->m_filter = get_method(cb, "FilterDispatch", &failed);
     ip->m_connection = get_method(cb, "ConnectionDispatch", &failed);
     ip->m_include = get_method(cb, "IncludeDispatch", &failed);
@@ -158,9 +160,19 @@ const char *mp_select_interp_name(request_rec *r, conn_rec *c, const mp_dir_cfg 
     return (s && s->server_hostname) ? s->server_hostname : MP_MAIN_INTERPRETER;
 }
 
-/* ------------------------------------------------------------ reload */
+/* ------------------------------------------------- entering Python */
 
-int mp_dispatch_poll(request_rec *r, mp_interp *ip, int autoreload)
+int mp_dispatch_flags(const mp_dir_cfg *dc)
+{
+    return (dc->debug == 1 ? MP_DISPATCH_DEBUG : 0)
+        | (dc->autoreload != 0 ? MP_DISPATCH_AUTORELOAD : 0)
+        | (dc->enable_pdb == 1 ? MP_DISPATCH_PDB : 0)
+        | (dc->python_path != NULL && *dc->python_path ? MP_DISPATCH_PATH : 0);
+}
+
+/* Reload poll for the first Python work of a request (no GIL held):
+ * whether the importer must sync.  autoreload off -> 0 without a check. */
+static int reload_poll(request_rec *r, mp_interp *ip, int autoreload)
 {
     if (!autoreload || ip->watch == NULL)
         return 0;
@@ -176,13 +188,212 @@ int mp_dispatch_poll(request_rec *r, mp_interp *ip, int autoreload)
     return mp_watch_poll(ip->watch);
 }
 
-void mp_dispatch_sync(request_rec *r, mp_interp *ip)
+void mp_dispatch_enter(request_rec *r, mp_interp *ip, int flags, mp_dispatch_ctx *ctx)
 {
-    PyObject *res = PyObject_CallNoArgs(ip->m_sync);
+    int stale = reload_poll(r, ip, flags & MP_DISPATCH_AUTORELOAD);
 
-    if (res == NULL)
-        mp_log_py_error(r, NULL, r ? NULL : mp_main_server(), "autoreload");
+    mp_interp_enter(ip, &ctx->tok);
+    if (stale) {
+        PyObject *res = PyObject_CallNoArgs(ip->m_sync);
+        if (res == NULL)
+            mp_log_py_error(r, NULL, r ? NULL : mp_main_server(), "autoreload");
+        Py_XDECREF(res);
+    }
+    mp_current_push(&ctx->cur, r, flags);
+}
+
+void mp_dispatch_leave(mp_dispatch_ctx *ctx)
+{
+    mp_current_pop(&ctx->cur);
+    mp_interp_leave(&ctx->tok);
+}
+
+/* ----------------------------------------------------- handler cache */
+
+/* A configured handler entry as resolved in one interpreter: its module's
+ * dict and the object name, valid while the importer's generation, the
+ * dispatch flags and the PythonPath it was resolved with are the same.
+ * The object itself is looked up in the dict per call, so a module that
+ * rebinds its handler is followed as before.  Touched with the GIL held. */
+typedef enum { SLOT_EMPTY, SLOT_CACHED, SLOT_GENERAL } mp_slot_state;
+
+typedef struct {
+    mp_slot_state state;
+    unsigned gen;                     /* ip->import_gen when resolved */
+    int flags;
+    const char *python_path;
+    PyObject *module, *dict, *name;   /* strong references */
+} mp_hslot;
+
+typedef struct {
+    int n;                            /* slots, indexed by mp_interp.index; a slot
+                                         never moves (the GIL is let go while one
+                                         is filled, and the array may grow then) */
+    mp_hslot **slots;
+} mp_hcache;
+
+static apr_pool_t *cache_pool;        /* a root pool: used with the GIL held */
+
+static mp_hslot *handler_slot(mp_handler *h, const mp_interp *ip)
+{
+    mp_hcache *c = h->cache;
+
+    if (cache_pool == NULL)
+        return NULL;
+    if (c == NULL) {
+        c = apr_pcalloc(cache_pool, sizeof(*c));
+        h->cache = c;
+    }
+    if (ip->index >= c->n) {
+        int n = ip->index + 4;
+        mp_hslot **s = apr_pcalloc(cache_pool, sizeof(*s) * (size_t)n);
+        if (c->n > 0)
+            memcpy(s, c->slots, sizeof(*s) * (size_t)c->n);
+        c->slots = s;
+        c->n = n;
+    }
+    if (c->slots[ip->index] == NULL)
+        c->slots[ip->index] = apr_pcalloc(cache_pool, sizeof(mp_hslot));
+    return c->slots[ip->index];
+}
+
+/* Status of a handler result (or of HandlerDispatch's), logged as
+ * HandlerDispatch's when Python raised out of it. */
+static int phase_status(request_rec *r, PyObject *res, mp_phase_t phase, const char *hname)
+{
+    int status;
+
+    if (res == NULL) {
+        mp_log_py_error(r, NULL, NULL, mp_phase_names[phase]);
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      MP_APLOGNO(0203) "%s: HandlerDispatch() returned nothing.",
+                      mp_phase_names[phase]);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    status = mp_handler_status(res, r, NULL, mp_phase_names[phase], hname);
+    Py_DECREF(res);
+    return status;
+}
+
+/* The general path: CallBack.HandlerDispatch(req, flags) runs req.hlist. */
+static int call_general(request_rec *r, mp_interp *ip, PyObject *req, mp_phase_t phase,
+                        int flags)
+{
+    PyObject *fl = PyLong_FromLong(flags), *res, *hl;
+    mp_handler *h;
+
+    res = fl ? PyObject_CallFunctionObjArgs(ip->m_handler, req, fl, NULL) : NULL;
+    Py_XDECREF(fl);
+    hl = ((mp_request *)req)->hlist;
+    h = hl ? mp_hlist_current(hl) : NULL;
+    return phase_status(r, res, phase, h ? h->handler : NULL);
+}
+
+/* Fill slot through CallBack.HandlerResolve.  -1 when the import failed
+ * (reported: *status is the phase's), else 0 (slot filled). */
+static int resolve(request_rec *r, mp_interp *ip, PyObject *req, mp_phase_t phase,
+                   mp_handler *h, int flags, const char *python_path, mp_hslot *slot,
+                   int *status)
+{
+    unsigned gen = ip->import_gen;    /* before: a change meanwhile revalidates */
+    PyObject *fl = PyLong_FromLong(flags), *res, *mod, *name;
+
+    res = fl ? PyObject_CallFunctionObjArgs(ip->m_resolve, req, fl, NULL) : NULL;
+    Py_XDECREF(fl);
+    if (res == NULL || PyLong_Check(res)) {
+        *status = phase_status(r, res, phase, h->handler);
+        return -1;
+    }
+    slot->gen = gen;
+    slot->flags = flags;
+    slot->python_path = python_path;
+    slot->state = SLOT_GENERAL;
+    if (PyTuple_Check(res) && PyTuple_GET_SIZE(res) == 2
+        && PyModule_Check(mod = PyTuple_GET_ITEM(res, 0))
+        && PyUnicode_Check(name = PyTuple_GET_ITEM(res, 1))) {
+        Py_INCREF(mod);
+        Py_XSETREF(slot->module, mod);
+        Py_INCREF(PyModule_GetDict(mod));
+        Py_XSETREF(slot->dict, PyModule_GetDict(mod));
+        Py_INCREF(name);
+        Py_XSETREF(slot->name, name);
+        slot->state = SLOT_CACHED;
+    }
+    Py_DECREF(res);
+    return 0;
+}
+
+/* The object of a cached entry (new reference); NULL without an exception
+ * when the module has no such name (and no module __getattr__ that could
+ * make one), or with one when the general path should find out. */
+static PyObject *cached_object(const mp_hslot *slot, int *missing)
+{
+    PyObject *obj = PyDict_GetItemWithError(slot->dict, slot->name);
+
+    *missing = 0;
+    if (obj != NULL) {
+        Py_INCREF(obj);
+        return obj;
+    }
+    if (!PyErr_Occurred() && Py_IS_TYPE(slot->module, &PyModule_Type)
+        && PyDict_GetItemString(slot->dict, "__getattr__") == NULL)
+        *missing = 1;
+    PyErr_Clear();
+    return NULL;
+}
+
+/* Handlers were added to the running phase (req.add_handler()). */
+static int list_grew(PyObject *req)
+{
+    PyObject *hl = ((mp_request *)req)->hlist;
+    const mp_handler *cur = hl ? mp_hlist_current(hl) : NULL;
+
+    return cur != NULL && cur->next != NULL;
+}
+
+/* The common case: a phase with one configured handler, called from C.
+ * Whatever is not an int result (an exception, SERVER_RETURN, another
+ * type) or handlers added meanwhile go to CallBack.HandlerResult, which
+ * applies HandlerDispatch's rules; so does an entry C cannot cache. */
+static int call_lone(request_rec *r, mp_interp *ip, PyObject *req, mp_phase_t phase,
+                     mp_handler *h, int flags, const char *python_path)
+{
+    mp_hslot *slot = handler_slot(h, ip);
+    PyObject *obj, *res, *fl, *exc = NULL;
+    int missing, status;
+
+    if (slot == NULL)
+        return call_general(r, ip, req, phase, flags);
+    if ((slot->state == SLOT_EMPTY || slot->gen != ip->import_gen || slot->flags != flags
+         || slot->python_path != python_path)
+        && resolve(r, ip, req, phase, h, flags, python_path, slot, &status) < 0)
+        return status;
+    if (slot->state != SLOT_CACHED)
+        return call_general(r, ip, req, phase, flags);
+    if ((obj = cached_object(slot, &missing)) == NULL)
+        return missing && h->silent ? DECLINED : call_general(r, ip, req, phase, flags);
+    res = PyObject_CallOneArg(obj, req);
+    Py_DECREF(obj);
+    if (res != NULL && PyLong_CheckExact(res) && !list_grew(req))
+        return phase_status(r, res, phase, h->handler);
+    if (res == NULL) {
+        PyObject *type, *tb;
+        if (!PyErr_ExceptionMatches(PyExc_Exception))
+            return phase_status(r, NULL, phase, h->handler);   /* as HandlerDispatch */
+        PyErr_Fetch(&type, &exc, &tb);
+        PyErr_NormalizeException(&type, &exc, &tb);
+        if (tb != NULL && exc != NULL)
+            PyException_SetTraceback(exc, tb);
+        Py_XDECREF(type);
+        Py_XDECREF(tb);
+    }
+    fl = PyLong_FromLong(flags);
+    obj = fl ? PyObject_CallFunctionObjArgs(ip->m_result, req, fl, res ? res : Py_None,
+                                            exc ? exc : Py_None, NULL) : NULL;
+    Py_XDECREF(fl);
     Py_XDECREF(res);
+    Py_XDECREF(exc);
+    return phase_status(r, obj, phase, h->handler);
 }
 
 /* ---------------------------------------------------- request phases */
@@ -203,6 +414,7 @@ static mp_handler *request_list(request_rec *r, const mp_handler *conf,
             if (!h->is_location && (h->is_fnmatch || h->regex) && r->filename)
                 h->directory = mp_resolve_directory(r->pool, src, r->filename);
             h->next = NULL;
+            h->cache = NULL;
             *tail = h;
             tail = &h->next;
         }
@@ -210,88 +422,84 @@ static mp_handler *request_list(request_rec *r, const mp_handler *conf,
     return head;
 }
 
-/* Configured list for phase, honouring "| .ext" lists; *ext gets the
- * matched extension. */
-static const mp_handler *configured_list(request_rec *r, const mp_dir_cfg *dc,
-                                         mp_phase_t phase, const char **ext)
+static ap_in_filter_func python_in_filter;
+static ap_out_filter_func python_out_filter;
+static ap_filter_rec_t *includes_filter;       /* mod_include's, if loaded */
+
+void mp_dispatch_set_filters(ap_in_filter_func in, ap_out_filter_func out)
 {
-    *ext = NULL;
-    if (dc->ext_handlers != NULL && r->filename != NULL) {
-        const char *e = mp_filename_extension(r->pool, r->filename);
-        if (e != NULL) {
-            const char *key = apr_pstrcat(r->pool, mp_phase_names[phase], e, NULL);
-            const mp_handler *h = apr_hash_get(dc->ext_handlers, key, APR_HASH_KEY_STRING);
-            if (h != NULL) {
-                *ext = e;
-                return h;
-            }
-        }
-    }
-    return dc->handlers[phase];
+    python_in_filter = in;
+    python_out_filter = out;
 }
 
-static int call_handler_dispatch(request_rec *r, mp_interp *ip, mp_phase_t phase,
-                                 mp_handler *list, const char *ext)
+/* A Python filter, or mod_include's (#python elements), in the chain. */
+static int python_filter_in(const ap_filter_t *f)
 {
-    PyObject *req, *hlist = NULL, *res = NULL;
-    int status = HTTP_INTERNAL_SERVER_ERROR;
-
-    req = mp_request_get(r, ip);
-    if (req != NULL)
-        hlist = mp_hlist_new(r->pool, list);
-    if (req == NULL || hlist == NULL) {
-        mp_log_py_error(r, NULL, NULL, mp_phase_names[phase]);
-        Py_XDECREF(req);
-        return status;
+    for (; f != NULL; f = f->next) {
+        const ap_filter_rec_t *fr = f->frec;
+        if (fr->filter_func.in_func == python_in_filter
+            || fr->filter_func.out_func == python_out_filter || fr == includes_filter)
+            return 1;
     }
-    mp_request_set_phase(req, mp_phase_names[phase], hlist, ext);
-    res = PyObject_CallOneArg(ip->m_handler, req);
-    mp_request_set_phase(req, NULL, NULL, NULL);
-    if (res == NULL) {
-        mp_log_py_error(r, NULL, NULL, mp_phase_names[phase]);
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                      MP_APLOGNO(0203) "%s: HandlerDispatch() returned nothing.",
-                      mp_phase_names[phase]);
-    }
-    else {
-        mp_handler *h = mp_hlist_current(hlist);
-        status = mp_handler_status(res, r, NULL, mp_phase_names[phase], h ? h->handler : NULL);
-    }
-    Py_XDECREF(res);
-    Py_DECREF(hlist);
-    Py_DECREF(req);
-    return status;
+    return 0;
 }
 
-/* Run phase's handlers; DECLINED when there are none. */
-static int run_phase(request_rec *r, mp_phase_t phase)
+/* After a successful handler phase: nothing of ours can run for r any
+ * more (no log or cleanup handler, no Python filter, no Python cleanup)? */
+static int python_done(request_rec *r, const mp_dir_cfg *dc)
 {
-    mp_dir_cfg *dc = mp_dir_config(r->per_dir_config);
-    mp_reqstate *rs = mp_reqstate_get(r, 0);
-    const mp_handler *conf, *dyn;
-    const char *ext, *name;
-    mp_handler *list;
+    const unsigned later = (1u << MP_PHASE_LOG) | (1u << MP_PHASE_CLEANUP);
+    const mp_reqstate *rs = mp_reqstate_peek(r);
+
+    return rs != NULL && !rs->python_at_end && !(dc->phases & later)
+        && rs->dyn[MP_PHASE_LOG] == NULL && rs->dyn[MP_PHASE_CLEANUP] == NULL
+        && !python_filter_in(r->output_filters) && !python_filter_in(r->input_filters);
+}
+
+/* Run phase's handlers (there are some: see run_phase). */
+static int dispatch_phase(request_rec *r, const mp_dir_cfg *dc, mp_reqstate *rs,
+                          mp_phase_t phase)
+{
+    mp_handler *conf, *dyn = rs ? rs->dyn[phase] : NULL, *list;
+    const char *ext;
     mp_interp *ip;
-    mp_gil_token tok;
-    int stale, status;
+    mp_dispatch_ctx ctx;
+    PyObject *req;
+    int lone, flags, status;
 
-    conf = configured_list(r, dc, phase, &ext);
-    dyn = rs ? rs->dyn[phase] : NULL;
+    conf = mp_config_phase_handlers(dc, phase, r->filename, &ext);
     if (conf == NULL && dyn == NULL)
         return DECLINED;
     if (rs != NULL)
         rs->dyn[phase] = NULL;   /* consumed: they run now */
-    list = request_list(r, conf, dyn);
-    name = mp_select_interp_name(r, NULL, dc, list);
-    if ((ip = mp_dispatch_interp(name, r->server)) == NULL)
+    flags = mp_dispatch_flags(dc);
+    /* one entry of the server's configuration (an .htaccess one is parsed
+     * anew for every request: nothing to cache) whose directory does not
+     * depend on the request */
+    lone = dyn == NULL && conf->next == NULL && !conf->is_fnmatch && conf->regex == NULL
+        && !conf->htaccess && !(flags & MP_DISPATCH_PDB);
+    list = lone ? conf : request_list(r, conf, dyn);
+    ip = mp_dispatch_interp(mp_select_interp_name(r, NULL, dc, list), r->server);
+    if (ip == NULL)
         return HTTP_INTERNAL_SERVER_ERROR;
 
-    stale = mp_dispatch_poll(r, ip, dc->autoreload != 0);
-    mp_interp_enter(ip, &tok);
-    if (stale)
-        mp_dispatch_sync(r, ip);
-    status = call_handler_dispatch(r, ip, phase, list, ext);
-    mp_interp_leave(&tok);
+    mp_dispatch_enter(r, ip, flags, &ctx);
+    if ((req = mp_request_get(r, ip)) == NULL) {
+        mp_log_py_error(r, NULL, NULL, mp_phase_names[phase]);
+        status = HTTP_INTERNAL_SERVER_ERROR;
+    }
+    else {
+        mp_request_set_phase(req, phase, list, ext);
+        status = lone ? call_lone(r, ip, req, phase, list, flags, dc->python_path)
+                      : call_general(r, ip, req, phase, flags);
+        mp_request_set_phase(req, -1, NULL, NULL);
+        Py_DECREF(req);
+        /* The request's objects go now, while the GIL is held, rather than
+         * take it again when the request pool goes. */
+        if (phase == MP_PHASE_HANDLER && status == OK && python_done(r, dc))
+            mp_reqstate_release(r);
+    }
+    mp_dispatch_leave(&ctx);
 
     if (phase == MP_PHASE_AUTHEN) {
         if (status == OK && r->user == NULL) {
@@ -306,11 +514,23 @@ static int run_phase(request_rec *r, mp_phase_t phase)
     return status;
 }
 
+/* Run phase's handlers; DECLINED when there are none: the test every hook
+ * of every request makes, so that requests without Python cost nothing. */
+static inline int run_phase(request_rec *r, mp_phase_t phase)
+{
+    const mp_dir_cfg *dc = mp_dir_config(r->per_dir_config);
+    mp_reqstate *rs = mp_reqstate_peek(r);
+
+    if (!(dc->phases & (1u << phase)) && (rs == NULL || rs->dyn[phase] == NULL))
+        return DECLINED;
+    return dispatch_phase(r, dc, rs, phase);
+}
+
 /* Result of an "all"-type hook phase pair (Init then the phase itself). */
 static int run_init_then(request_rec *r, mp_phase_t phase, int server_level)
 {
     mp_dir_cfg *dc = mp_dir_config(r->per_dir_config);
-    mp_reqstate *rs = mp_reqstate_get(r, 0);
+    mp_reqstate *rs = mp_reqstate_peek(r);
     const mp_handler *init = dc->handlers[MP_PHASE_INIT];
     int status;
 
@@ -331,11 +551,10 @@ int mp_hook_post_read_request(request_rec *r)
 
 int mp_hook_translate_name(request_rec *r)
 {
-    return run_phase(r, MP_PHASE_TRANS);
-}
+    int status = run_phase(r, MP_PHASE_TRANS);
 
-int mp_hook_location_shortcut(request_rec *r)
-{
+    if (status != DECLINED)
+        return status;
     /* A <Location> holding a mod_python handler directive: no URI to file
      * translation, as mod_python 3.5 does. */
     return mp_dir_config(r->per_dir_config)->d_is_location == 1 ? OK : DECLINED;
@@ -355,6 +574,9 @@ int mp_hook_log_transaction(request_rec *r) { return run_phase(r, MP_PHASE_LOG);
 
 int mp_hook_handler(request_rec *r)
 {
+    if (!(mp_dir_config(r->per_dir_config)->phases & (1u << MP_PHASE_HANDLER))
+        && mp_reqstate_peek(r) == NULL)
+        return DECLINED;
     if (r->handler == NULL
         || (strcmp(r->handler, "mod_python") != 0
             && strcmp(r->handler, "python-program") != 0))
@@ -380,9 +602,9 @@ int mp_hook_process_connection(conn_rec *c)
     mp_dir_cfg *dc;
     mp_handler *list;
     mp_interp *ip;
-    mp_gil_token tok;
-    PyObject *hlist, *conn, *res;
-    int status = HTTP_INTERNAL_SERVER_ERROR, stale;
+    mp_dispatch_ctx ctx;
+    PyObject *hlist, *conn, *res, *fl;
+    int status = HTTP_INTERNAL_SERVER_ERROR, flags;
 
     if (sc->connection == NULL)
         return DECLINED;
@@ -392,13 +614,13 @@ int mp_hook_process_connection(conn_rec *c)
     ip = mp_dispatch_interp(mp_select_interp_name(NULL, c, dc, NULL), c->base_server);
     if (ip == NULL)
         return HTTP_INTERNAL_SERVER_ERROR;
-    stale = mp_dispatch_poll(NULL, ip, dc->autoreload != 0);
-    mp_interp_enter(ip, &tok);
-    if (stale)
-        mp_dispatch_sync(NULL, ip);
+    flags = mp_dispatch_flags(dc);
+    mp_dispatch_enter(NULL, ip, flags, &ctx);
     hlist = mp_hlist_new(c->pool, list);
     conn = hlist ? mp_conn_new(c, hlist) : NULL;
-    res = conn ? PyObject_CallOneArg(ip->m_connection, conn) : NULL;
+    fl = conn ? PyLong_FromLong(flags) : NULL;
+    res = fl ? PyObject_CallFunctionObjArgs(ip->m_connection, conn, fl, NULL) : NULL;
+    Py_XDECREF(fl);
     if (res == NULL)
         mp_log_py_error(NULL, c, NULL, "PythonConnectionHandler");
     else
@@ -408,7 +630,7 @@ int mp_hook_process_connection(conn_rec *c)
         ((mp_conn *)conn)->dead = 1;   /* c outlives us, but the hlist does not */
     Py_XDECREF(conn);
     Py_XDECREF(hlist);
-    mp_interp_leave(&tok);
+    mp_dispatch_leave(&ctx);
     return status;
 }
 
@@ -503,6 +725,9 @@ void mp_hook_child_init(apr_pool_t *pchild, server_rec *s)
     mode = reload_mode(s, &interval);
     mp_reload_child_init(pchild, s, mode, interval);
     mp_reqstate_set_end_hook(request_end);
+    if (apr_pool_create(&cache_pool, NULL) != APR_SUCCESS)
+        cache_pool = NULL;
+    includes_filter = ap_get_output_filter_handle("INCLUDES");
     if (mp_interp_child_init(pchild, s, &settings) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, MP_APLOGNO(0209)
                      "Python could not be started in this child: mod_python handlers "

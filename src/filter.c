@@ -141,30 +141,26 @@ static int run_python(ap_filter_t *f, mp_fstate *st, const mp_handler *h,
     request_rec *r = f->r;
     mp_handler entry = *h;
     mp_interp *ip;
-    mp_gil_token tok;
-    PyObject *req, *fo, *ret;
+    mp_dispatch_ctx ctx;
+    PyObject *req, *fo, *ret, *flags;
     mp_filter *fl;
-    int stale;
 
     entry.directory = mp_resolve_directory(r->pool, h, r->filename);
     entry.next = NULL;
     ip = mp_dispatch_interp(mp_select_interp_name(r, NULL, dc, &entry), r->server);
     if (ip == NULL)
         return -1;
-    stale = mp_dispatch_poll(r, ip, dc->autoreload != 0);
-    mp_interp_enter(ip, &tok);
-    if (stale)
-        mp_dispatch_sync(r, ip);
+    mp_dispatch_enter(r, ip, mp_dispatch_flags(dc), &ctx);
     if (ip->m_filter == NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, MP_APLOGNO(0801)
                       "python_filter: interpreter '%s' has no FilterDispatch", ip->name);
-        mp_interp_leave(&tok);
+        mp_dispatch_leave(&ctx);
         return -1;
     }
     req = mp_request_get(r, ip);
     if (req == NULL) {
         mp_log_py_error(r, NULL, NULL, "python_filter: request object");
-        mp_interp_leave(&tok);
+        mp_dispatch_leave(&ctx);
         return -1;
     }
     fo = mp_filter_new(f, bb, is_input, mode, block, readbytes, entry.handler,
@@ -172,7 +168,7 @@ static int run_python(ap_filter_t *f, mp_fstate *st, const mp_handler *h,
     if (fo == NULL) {
         mp_log_py_error(r, NULL, NULL, "python_filter: filter object");
         Py_DECREF(req);
-        mp_interp_leave(&tok);
+        mp_dispatch_leave(&ctx);
         return -1;
     }
     fl = (mp_filter *)fo;
@@ -181,7 +177,9 @@ static int run_python(ap_filter_t *f, mp_fstate *st, const mp_handler *h,
     else
         fl->bb_out = st->bb_out;
 
-    ret = PyObject_CallOneArg(ip->m_filter, fo);
+    flags = PyLong_FromLong(ctx.cur.flags);
+    ret = flags ? PyObject_CallFunctionObjArgs(ip->m_filter, fo, flags, NULL) : NULL;
+    Py_XDECREF(flags);
     if (ret == NULL) {
         mp_log_py_error(r, NULL, NULL, "python_filter");
         res->ran = 0;
@@ -198,7 +196,7 @@ static int run_python(ap_filter_t *f, mp_fstate *st, const mp_handler *h,
     mp_filter_invalidate(fo);
     Py_DECREF(fo);
     Py_DECREF(req);
-    mp_interp_leave(&tok);
+    mp_dispatch_leave(&ctx);
     return 0;
 }
 
@@ -468,32 +466,30 @@ static int ssi_run(ap_filter_t *f, apr_bucket_brigade *bb, const char *what,
     request_rec *r = f->r;
     mp_dir_cfg *dc = mp_dir_config(r->per_dir_config);
     mp_interp *ip;
-    mp_gil_token tok;
-    PyObject *req = NULL, *fo = NULL, *tag = NULL, *src = NULL, *ret = NULL;
-    int stale, ok = 0;
+    mp_dispatch_ctx ctx;
+    PyObject *req = NULL, *fo = NULL, *tag = NULL, *src = NULL, *ret = NULL, *flags = NULL;
+    int ok = 0;
 
     ip = mp_dispatch_interp(mp_select_interp_name(r, NULL, dc, NULL), r->server);
     if (ip == NULL)
         return -1;
-    stale = mp_dispatch_poll(r, ip, dc->autoreload != 0);
-    mp_interp_enter(ip, &tok);
-    if (stale)
-        mp_dispatch_sync(r, ip);
+    mp_dispatch_enter(r, ip, mp_dispatch_flags(dc), &ctx);
     if (ip->m_include == NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, MP_APLOGNO(0815)
                       "#python: interpreter '%s' has no IncludeDispatch", ip->name);
-        mp_interp_leave(&tok);
+        mp_dispatch_leave(&ctx);
         return -1;
     }
     if ((req = mp_request_get(r, ip)) != NULL
         && (fo = mp_filter_new(f, NULL, 0, AP_MODE_READBYTES, APR_BLOCK_READ, 0,
                                NULL, NULL, req)) != NULL
         && (tag = mp_str(what)) != NULL
-        && (src = mp_str(code)) != NULL) {
+        && (src = mp_str(code)) != NULL
+        && (flags = PyLong_FromLong(ctx.cur.flags)) != NULL) {
         /* written data goes into mod_include's brigade, after the text
          * that preceded the element; flush() passes it on in order */
         ((mp_filter *)fo)->bb_out = bb;
-        ret = PyObject_CallFunctionObjArgs(ip->m_include, fo, tag, src, NULL);
+        ret = PyObject_CallFunctionObjArgs(ip->m_include, fo, tag, src, flags, NULL);
     }
     /* IncludeDispatch answers OK, or another status once it has reported
      * the element's error itself; NULL means mod_python itself failed. */
@@ -511,12 +507,13 @@ static int ssi_run(ap_filter_t *f, apr_bucket_brigade *bb, const char *what,
     Py_XDECREF(ret);
     Py_XDECREF(tag);
     Py_XDECREF(src);
+    Py_XDECREF(flags);
     if (fo != NULL) {
         mp_filter_invalidate(fo);
         Py_DECREF(fo);
     }
     Py_XDECREF(req);
-    mp_interp_leave(&tok);
+    mp_dispatch_leave(&ctx);
     return ok ? 0 : -1;
 }
 

@@ -16,6 +16,7 @@
 #include "mp_mutex.h"
 #include "mp_sessdir.h"
 #include "mp_reload.h"
+#include "mp_reqstate.h"
 #include "mp_table.h"
 #include "mp_hlist.h"
 #include "mp_finfo.h"
@@ -527,6 +528,47 @@ static PyObject *mod_reload_ack(PyObject *self, PyObject *arg)
     Py_RETURN_NONE;
 }
 
+/* importer: what load() returns may have changed (see mp_interp.import_gen). */
+static PyObject *mod_importer_changed(PyObject *self, PyObject *noargs)
+{
+    mp_interp *ip = mp_interp_current();
+
+    (void)self;
+    (void)noargs;
+    if (ip != NULL)
+        ip->import_gen++;
+    Py_RETURN_NONE;
+}
+
+/* The request object (in this interpreter) of the dispatch running on this
+ * thread, None outside of one (or when it has none here). */
+static PyObject *mod_current_request(PyObject *self, PyObject *noargs)
+{
+    request_rec *r = mp_current_request();
+    mp_interp *ip = r ? mp_interp_current() : NULL;
+    PyObject *o = ip ? mp_reqstate_object(r, ip) : NULL;
+
+    (void)self;
+    (void)noargs;
+    if (o == NULL)
+        Py_RETURN_NONE;
+    Py_INCREF(o);
+    return o;
+}
+
+/* Flags of the dispatch running on this thread (apache._DEBUG, ...), None
+ * outside of one. */
+static PyObject *mod_dispatch_flags(PyObject *self, PyObject *noargs)
+{
+    int flags = mp_current_flags();
+
+    (void)self;
+    (void)noargs;
+    if (flags < 0)
+        Py_RETURN_NONE;
+    return PyLong_FromLong(flags);
+}
+
 static PyObject *mod_reload_mechanism(PyObject *self, PyObject *noargs)
 {
     const char *m = mp_reload_mechanism();
@@ -577,6 +619,12 @@ static PyMethodDef mp_module_methods[] = {
     {"_reload_poll", mod_reload_poll, METH_NOARGS, "anything changed?"},
     {"_reload_take", mod_reload_take, METH_NOARGS, "-> (gen, [(path, gone), ...])"},
     {"_reload_ack", mod_reload_ack, METH_O, "acknowledge a generation"},
+    {"_importer_changed", mod_importer_changed, METH_NOARGS,
+     "the importer's state changed (handler caches revalidate)"},
+    {"_current_request", mod_current_request, METH_NOARGS,
+     "the request of the dispatch running on this thread, or None"},
+    {"_dispatch_flags", mod_dispatch_flags, METH_NOARGS,
+     "flags of the dispatch running on this thread, or None"},
     {"_reload_mechanism", mod_reload_mechanism, METH_NOARGS, "'inotify' or 'stat'"},
     {"_watch_count", mod_watch_count, METH_NOARGS, "number of watched files"},
     {NULL, NULL, 0, NULL}

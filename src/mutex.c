@@ -35,8 +35,8 @@ static const char *main_option(server_rec *s, const char *key)
         v = apr_table_get(sc->options, key);
     if ((v == NULL || *v == '\0') && s->lookup_defaults != NULL) {
         const mp_dir_cfg *dc = mp_dir_config(s->lookup_defaults);
-        if (dc != NULL && dc->options != NULL)
-            v = apr_table_get(dc->options, key);
+        if (dc != NULL)
+            v = mp_layer_get(dc->options, key);
     }
     return (v != NULL && *v != '\0') ? v : NULL;
 }

@@ -10,6 +10,7 @@
 #include "mp_reqstate.h"
 
 static mp_request_end_fn end_hook;
+static _Thread_local mp_current *current;
 
 void mp_reqstate_set_end_hook(mp_request_end_fn fn)
 {
@@ -41,15 +42,11 @@ PyObject *mp_reqstate_object(request_rec *r, mp_interp *ip)
     return NULL;
 }
 
-/* Request pool cleanup (no GIL held). */
-static apr_status_t request_end(void *data)
+/* Detach and release the objects of rs, each inside its interpreter. */
+static void release_objects(mp_reqstate *rs)
 {
-    mp_reqstate *rs = data;
     mp_reqobj *o;
 
-    rs->ending = 1;
-    if (end_hook != NULL)
-        end_hook(rs->r, rs);
     for (o = rs->objs; o != NULL; o = o->next) {
         mp_gil_token tok;
         mp_interp_enter(o->ip, &tok);
@@ -59,6 +56,25 @@ static apr_status_t request_end(void *data)
         mp_interp_leave(&tok);
     }
     rs->objs = NULL;
+}
+
+void mp_reqstate_release(request_rec *r)
+{
+    mp_reqstate *rs = mp_reqstate_peek(r);
+
+    if (rs != NULL)
+        release_objects(rs);
+}
+
+/* Request pool cleanup (no GIL held). */
+static apr_status_t request_end(void *data)
+{
+    mp_reqstate *rs = data;
+
+    rs->ending = 1;
+    if (end_hook != NULL)
+        end_hook(rs->r, rs);
+    release_objects(rs);
     return APR_SUCCESS;
 }
 
@@ -77,6 +93,29 @@ void mp_reqstate_attach(request_rec *r, mp_interp *ip, PyObject *obj, mp_detach_
         rs->cleanup_registered = 1;
         apr_pool_cleanup_register(r->pool, rs, request_end, apr_pool_cleanup_null);
     }
+}
+
+void mp_current_push(mp_current *cur, request_rec *r, int flags)
+{
+    cur->flags = flags;
+    cur->r = r;
+    cur->prev = current;
+    current = cur;
+}
+
+void mp_current_pop(mp_current *cur)
+{
+    current = cur->prev;
+}
+
+int mp_current_flags(void)
+{
+    return current != NULL ? current->flags : -1;
+}
+
+request_rec *mp_current_request(void)
+{
+    return current != NULL ? current->r : NULL;
 }
 
 request_rec *mp_request_root(request_rec *r)

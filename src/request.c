@@ -21,6 +21,7 @@
 #include "mp_conn.h"
 #include "mp_server.h"
 #include "mp_finfo.h"
+#include "mp_hlist.h"
 
 #include <limits.h>
 #include <stddef.h>
@@ -436,14 +437,52 @@ static PyObject *get_useragent_addr(PyObject *o, void *closure)
     return r ? mp_sockaddr_tuple(r->useragent_addr) : NULL;
 }
 
-/* closure: offset of a PyObject * field of mp_request (phase, hlist, extension) */
-static PyObject *get_context(PyObject *o, void *closure)
+static PyObject *get_phase(PyObject *o, void *closure)
 {
     mp_request *self = (mp_request *)o;
 
+    (void)closure;
     if (mp_request_rec(self) == NULL)
         return NULL;
-    return new_ref(*(PyObject **)((char *)self + (size_t)closure));
+    if (self->phase == NULL && self->phase_idx >= 0
+        && (self->phase = PyUnicode_InternFromString(mp_phase_names[self->phase_idx])) == NULL)
+        return NULL;
+    return new_ref(self->phase);
+}
+
+PyObject *mp_request_hlist(PyObject *req)
+{
+    mp_request *self = (mp_request *)req;
+    request_rec *r = self->r;
+
+    if (self->hlist == NULL && self->phase_idx >= 0 && self->list != NULL && r != NULL)
+        self->hlist = mp_hlist_new(r->pool, self->list);
+    return self->hlist;
+}
+
+static PyObject *get_hlist(PyObject *o, void *closure)
+{
+    mp_request *self = (mp_request *)o;
+
+    (void)closure;
+    if (mp_request_rec(self) == NULL)
+        return NULL;
+    if (mp_request_hlist(o) == NULL && PyErr_Occurred())
+        return NULL;
+    return new_ref(self->hlist);
+}
+
+static PyObject *get_extension(PyObject *o, void *closure)
+{
+    mp_request *self = (mp_request *)o;
+
+    (void)closure;
+    if (mp_request_rec(self) == NULL)
+        return NULL;
+    if (self->extension == NULL && self->ext != NULL
+        && (self->extension = mp_str(self->ext)) == NULL)
+        return NULL;
+    return new_ref(self->extension);
 }
 
 static PyObject *get_interpreter(PyObject *o, void *closure)
@@ -490,8 +529,6 @@ static PyObject *get_request_rec(PyObject *o, void *closure)
 #define TBL(n, d) {.name = #n, .get = get_table, .set = NULL, .doc = d, .closure = &t_##n}
 #define REL(n, d) {.name = #n, .get = get_related, .set = NULL, .doc = d, \
                    .closure = (void *)offsetof(request_rec, n)}
-#define CTX(n, d) {.name = #n, .get = get_context, .set = NULL, .doc = d, \
-                   .closure = (void *)offsetof(mp_request, n)}
 #define FN(n, g, s, d) {.name = n, .get = g, .set = s, .doc = d, .closure = NULL}
 
 static PyGetSetDef req_getset[] = {
@@ -550,9 +587,10 @@ static PyGetSetDef req_getset[] = {
     TBL(err_headers_out, "response headers (mp_table) sent with errors too"),
     TBL(subprocess_env, "environment variables (mp_table)"),
     TBL(notes, "notes shared between modules and phases (mp_table)"),
-    CTX(phase, "running phase, e.g. 'PythonHandler'"),
-    CTX(hlist, "handler list of the running phase (mp_hlist)"),
-    CTX(extension, "extension matched by a '| .ext' handler list, or None"),
+    FN("phase", get_phase, NULL, "running phase, e.g. 'PythonHandler'"),
+    FN("hlist", get_hlist, NULL, "handler list of the running phase (mp_hlist)"),
+    FN("extension", get_extension, NULL,
+       "extension matched by a '| .ext' handler list, or None"),
     FN("interpreter", get_interpreter, NULL, "name of the interpreter running the handler"),
     FN("_content_type_set", get_content_type_set, NULL, "1 once content_type was set"),
     FN("_bytes_queued", get_bytes_queued, NULL, "body bytes written but not yet flushed"),
@@ -630,6 +668,7 @@ static void clear_cached(mp_request *self)
     Py_CLEAR(self->config);
     Py_CLEAR(self->options);
     Py_CLEAR(self->finfo);
+    self->config_src = NULL;
     self->options_src = NULL;
 }
 
@@ -733,6 +772,7 @@ PyObject *mp_request_get(request_rec *r, mp_interp *ip)
     if (self == NULL)
         return NULL;
     memset((char *)self + sizeof(PyObject), 0, sizeof(mp_request) - sizeof(PyObject));
+    self->phase_idx = -1;
     self->r = r;
     self->ip = ip;
     PyObject_GC_Track((PyObject *)self);
@@ -740,18 +780,14 @@ PyObject *mp_request_get(request_rec *r, mp_interp *ip)
     return (PyObject *)self;
 }
 
-void mp_request_set_phase(PyObject *req, const char *phase, PyObject *hlist,
-                          const char *extension)
+void mp_request_set_phase(PyObject *req, int phase, mp_handler *list, const char *ext)
 {
     mp_request *self = (mp_request *)req;
-    PyObject *p = NULL, *e = NULL;
 
-    if (phase != NULL && (p = PyUnicode_FromString(phase)) == NULL)
-        PyErr_Clear();
-    if (extension != NULL && (e = mp_str(extension)) == NULL)
-        PyErr_Clear();
-    Py_XSETREF(self->phase, p);
-    Py_XSETREF(self->extension, e);
-    Py_XINCREF(hlist);
-    Py_XSETREF(self->hlist, hlist);
+    self->phase_idx = phase;
+    self->list = list;
+    self->ext = ext;
+    Py_CLEAR(self->phase);
+    Py_CLEAR(self->hlist);
+    Py_CLEAR(self->extension);
 }

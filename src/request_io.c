@@ -218,8 +218,10 @@ static PyObject *read_body(mp_request *self, request_rec *r, Py_ssize_t n)
     if (n >= 0 && n <= have)
         return take_buffered(self, n);
     hint = MP_READ_BLOCK;
+    /* A known length: one byte more, so that the read which finds the end
+     * of the body needs no bigger buffer (a grow copies the whole body). */
     if (!r->read_chunked && r->remaining > 0)
-        hint = r->remaining < MP_READ_MAXHINT ? (Py_ssize_t)r->remaining : MP_READ_MAXHINT;
+        hint = r->remaining < MP_READ_MAXHINT ? (Py_ssize_t)r->remaining + 1 : MP_READ_MAXHINT;
     cap = have + hint;
     if (n >= 0 && cap > n)
         cap = n;

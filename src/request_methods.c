@@ -96,9 +96,11 @@ static PyObject *req_add_handler(PyObject *o, PyObject *args, PyObject *kw)
     }
     h = new_handler(r, handler, dir);
     /* The phase running now: extend the list being iterated. */
-    if (self->phase != NULL && self->hlist != NULL &&
-        PyUnicode_CompareWithASCIIString(self->phase, mp_phase_names[idx]) == 0) {
-        mp_hlist_append(self->hlist, h);
+    if (self->phase_idx == idx && self->list != NULL) {
+        PyObject *hl = mp_request_hlist(o);
+        if (hl == NULL)
+            return NULL;
+        mp_hlist_append(hl, h);
         Py_RETURN_NONE;
     }
     /* Another phase (or no phase: a filter): the request's dynamic list. */
@@ -184,48 +186,52 @@ static PyObject *req_add_output_filter(PyObject *o, PyObject *args)
 
 /* ------------------------------------------------ configuration views */
 
-/* A cached table view of t owned by the request (re-wrapped when t changes). */
-static PyObject *cached_view(mp_request *self, PyObject **cache, apr_table_t *t)
+/* req.get_config() and req.get_options() hand out a table of this request
+ * (writes stay in it), made from the merged layers of the per-dir config
+ * when first asked for and again only when the per-dir config changed. */
+static PyObject *cached_view(mp_request *self, PyObject **cache, const void **cache_src,
+                             const void *src, apr_table_t *t)
 {
-    if (*cache != NULL && ((mp_table *)*cache)->table != t)
-        Py_CLEAR(*cache);
-    if (*cache == NULL) {
-        *cache = mp_table_wrap(t, (PyObject *)self);
-        if (*cache == NULL)
-            return NULL;
-    }
-    Py_INCREF(*cache);
-    return *cache;
+    PyObject *v = mp_table_wrap(t, (PyObject *)self);
+
+    if (v == NULL)
+        return NULL;
+    Py_XSETREF(*cache, v);
+    *cache_src = src;
+    Py_INCREF(v);
+    return v;
 }
 
 static PyObject *req_get_config(PyObject *o, PyObject *unused)
 {
     mp_request *self = (mp_request *)o;
     request_rec *r = mp_request_rec(self);
-    mp_dir_cfg *dc;
-    apr_table_t *t;
+    const mp_dir_cfg *dc;
+    const mp_layer *src;
 
     (void)unused;
     if (r == NULL)
         return NULL;
     dc = mp_dir_config(r->per_dir_config);
-    t = dc ? dc->directives : NULL;
-    if (t == NULL)      /* config.c always makes one; never write to the shared config */
-        t = self->config ? ((mp_table *)self->config)->table : apr_table_make(r->pool, 1);
-    return cached_view(self, &self->config, t);
+    src = dc ? dc->directives : NULL;
+    if (self->config != NULL && self->config_src == src) {
+        Py_INCREF(self->config);
+        return self->config;
+    }
+    return cached_view(self, &self->config, &self->config_src, src,
+                       mp_layer_flatten(r->pool, src));
 }
 
-/* PythonOption with an empty value means "unset": such entries are hidden.
- * The per-dir config may be shared by concurrent requests, so instead of
- * deleting from it (3.5, which also skipped entries) a filtered copy is
- * returned when there is anything to hide; otherwise the live table. */
+/* PythonOption with an empty value means "unset": such entries are hidden
+ * (3.5 deleted them from the shared configuration). */
 static PyObject *req_get_options(PyObject *o, PyObject *unused)
 {
     mp_request *self = (mp_request *)o;
     request_rec *r = mp_request_rec(self);
     const apr_array_header_t *arr;
     const apr_table_entry_t *e;
-    mp_dir_cfg *dc;
+    const mp_dir_cfg *dc;
+    const mp_layer *layers;
     apr_table_t *src, *t;
     int i, hide = 0;
 
@@ -233,13 +239,12 @@ static PyObject *req_get_options(PyObject *o, PyObject *unused)
     if (r == NULL)
         return NULL;
     dc = mp_dir_config(r->per_dir_config);
-    src = dc ? dc->options : NULL;
-    if (src == NULL)
-        src = self->options_src ? self->options_src : apr_table_make(r->pool, 1);
-    if (self->options != NULL && self->options_src == src) {
+    layers = dc ? dc->options : NULL;
+    if (self->options != NULL && self->options_src == layers) {
         Py_INCREF(self->options);
         return self->options;
     }
+    src = mp_layer_flatten(r->pool, layers);
     arr = apr_table_elts(src);
     e = (const apr_table_entry_t *)arr->elts;
     for (i = 0; i < arr->nelts && !hide; i++)
@@ -251,9 +256,7 @@ static PyObject *req_get_options(PyObject *o, PyObject *unused)
             if (e[i].key != NULL && e[i].val != NULL && e[i].val[0] != '\0')
                 apr_table_addn(t, e[i].key, e[i].val);
     }
-    Py_CLEAR(self->options);
-    self->options_src = src;
-    return cached_view(self, &self->options, t);
+    return cached_view(self, &self->options, &self->options_src, layers, t);
 }
 
 /* mod_mime's per-directory config, as laid out by httpd 2.x (private to
@@ -739,9 +742,10 @@ static PyObject *req_register_cleanup(PyObject *o, PyObject *args, PyObject *kw)
         PyErr_SetString(PyExc_ValueError, "first argument must be a callable object");
         return NULL;
     }
-    rs = mp_reqstate_get(r, 0);
-    if (rs != NULL && rs->ending)
+    rs = mp_reqstate_get(r, 1);
+    if (rs->ending)
         Py_RETURN_NONE;             /* cleanups already running: too late */
+    rs->python_at_end = 1;
     c = apr_pcalloc(r->pool, sizeof(*c));
     c->ip = self->ip;
     c->s = r->server;

@@ -418,7 +418,8 @@ static PyObject *new_errors(mp_request *req)
 /* 1 when the <Location> argument dir is a pattern, not a path prefix. */
 static int location_is_pattern(mp_request *self, const char *dir)
 {
-    const mp_handler *h = mp_hlist_current(self->hlist);
+    /* the entry at the cursor (the hlist is made only when Python asked) */
+    const mp_handler *h = self->hlist ? mp_hlist_current(self->hlist) : self->list;
 
     if (dir[0] != '/' || apr_fnmatch_test(dir))
         return 1;

@@ -294,8 +294,9 @@ def test_exception_three_frames_deep(srv):
     r, block = fetch(srv, "/deep/x", "ValueError: three frames deep")
     assert r.status == 500
     f = os.path.join(srv.docroot, "deep", "deep.py")
-    assert block == (["PythonHandler deep failed for GET /deep/x",
-                      "(2 frames of mod_python and importlib not shown)"]
+    # a lone handler is called from C (src/dispatch.c): no frame of
+    # mod_python's machinery to leave out, so no note saying so
+    assert block == (["PythonHandler deep failed for GET /deep/x"]
                      + [l.format(f=f) for l in DEEP_LINES])
     assert "Traceback" not in r.text            # PythonDebug Off
 
@@ -304,8 +305,7 @@ def test_debug_page_shows_the_same_lines(srv):
     r, block = fetch(srv, "/deepdebug/x", "ValueError: three frames deep")
     assert r.status == 500
     f = os.path.join(srv.docroot, "deepdebug", "deep.py")
-    lines = ["(2 frames of mod_python and importlib not shown)"] + \
-        [l.format(f=f) for l in DEEP_LINES]
+    lines = [l.format(f=f) for l in DEEP_LINES]
     assert block[1:] == lines
     expect = '\n<pre>\nMod_python error: "PythonHandler deep"\n\n%s\n</pre>\n' % \
         "\n".join(lines).replace('"', "&quot;")
@@ -317,8 +317,7 @@ def test_chain_stays(srv):
     r, block = fetch(srv, "/chain/x", "RuntimeError: while looking up")
     f = os.path.join(srv.docroot, "chain", "deep.py")
     assert block[0] == "PythonHandler deep::chained failed for GET /chain/x"
-    assert block[1] == "(2 frames of mod_python and importlib not shown)"
-    assert block[2:] == [
+    assert block[1:] == [
         "Traceback (most recent call last):",
         '  File "%s", line 20, in chained' % f,
         '    raise KeyError("key")',
@@ -472,6 +471,8 @@ def test_fallback_line_when_tracebacks_cannot_be_formatted(srv):
     assert srv.wait_log("cleanup-fails-%d " % (n - 1), mark=mark)
     lines = tagged(srv.log_since(mark), "MP0400")
     assert len(lines) == n
-    assert lines[0] == ("python_cleanup: RuntimeError: cleanup-fails-0 "
-                        "(traceback unavailable)")
+    # each request's cleanup runs when its pool goes, after the response
+    # went out: under a threaded MPM the next request's may come first
+    assert ("python_cleanup: RuntimeError: cleanup-fails-0 "
+            "(traceback unavailable)") in lines
     assert srv.get("/deep/x").status == 500        # the server still serves

@@ -79,8 +79,8 @@ static void cd_dir(request_rec *r, const mp_dir_cfg *dc)
                dc->interpreter ? dc->interpreter : "(null)",
                dc->python_path ? dc->python_path : "(null)",
                dc->config_dir ? dc->config_dir : "(null)", dc->d_is_location);
-    cd_table(r, "directive", dc->directives);
-    cd_table(r, "option", dc->options);
+    cd_table(r, "directive", mp_layer_flatten(r->pool, dc->directives));
+    cd_table(r, "option", mp_layer_flatten(r->pool, dc->options));
     for (i = 0; i < MP_PHASE_COUNT; i++) {
         cd_list(r, mp_phase_names[i], dc->handlers[i]);
     }

@@ -160,11 +160,18 @@ main_server = None
 _callback = None
 _path_cache = set()
 _path_cache_lock = threading.Lock()
-_current = importer.current        # the request being dispatched on this thread
+_current = importer.current        # .server: importer notices go to its log
+
+# Dispatch flags: C (src/dispatch.c) reads the typed configuration and
+# passes them as one int; _apache._dispatch_flags() has those of the
+# dispatch running on this thread.
+_DEBUG, _AUTORELOAD, _PDB, _PATH = 1, 2, 4, 8
 
 # phase -> (default object name, results that let the next handler run)
 _ALL = frozenset((OK, DECLINED))
 _FIRST = frozenset((DECLINED,))
+_ONLY_OK = frozenset((OK,))
+_DEFAULT_PHASE = ("handler", _ONLY_OK)
 _PHASES = {
     "PythonPostReadRequestHandler": ("postreadrequesthandler", _ALL),
     "PythonTransHandler": ("transhandler", _FIRST),
@@ -175,9 +182,9 @@ _PHASES = {
     "PythonAuthzHandler": ("authzhandler", _FIRST),
     "PythonTypeHandler": ("typehandler", _FIRST),
     "PythonFixupHandler": ("fixuphandler", _ALL),
-    "PythonHandler": ("handler", frozenset((OK,))),
+    "PythonHandler": ("handler", _ONLY_OK),
     "PythonLogHandler": ("loghandler", _ALL),
-    "PythonCleanupHandler": ("cleanuphandler", frozenset((OK,))),
+    "PythonCleanupHandler": ("cleanuphandler", _ONLY_OK),
 }
 
 
@@ -198,13 +205,9 @@ def _reload_sync():
 
 # ------------------------------------------------------------- helpers
 
-def _apply_path(config):
-    """PythonPath: evaluate each distinct string once per interpreter.
-    Returns True when a PythonPath is in effect."""
-    pp = config.get("PythonPath")
-    if not pp:
-        return False
-    if pp not in _path_cache:
+def _apply_path(pp):
+    """PythonPath: evaluate each distinct string once per interpreter."""
+    if pp and pp not in _path_cache:
         with _path_cache_lock:
             if pp not in _path_cache:
                 # named, so that a traceback says where the expression came from
@@ -214,31 +217,34 @@ def _apply_path(config):
                                     % (pp, newpath))
                 sys.path[:] = newpath
                 _path_cache.add(pp)
-    return True
 
 
-def _handler_directory(config, directory, is_location=False):
-    """Apply PythonPath, else put the handler directory on sys.path.
-    Returns the directory to prefer for a top-level module name."""
-    if _apply_path(config):
-        return None
-    if directory and not is_location:
-        if directory not in sys.path:
-            with _path_cache_lock:
-                if directory not in sys.path:
-                    sys.path.insert(0, directory)
-        return directory
-    return None
+def _config_flags(config):
+    """Dispatch flags from a get_config() table (callers other than C)."""
+    flags = 0 if config.get("PythonAutoReload") == "0" else _AUTORELOAD
+    if config.get("PythonDebug") == "1":
+        flags |= _DEBUG
+    if config.get("PythonEnablePdb") == "1":
+        flags |= _PDB
+    if config.get("PythonPath"):
+        flags |= _PATH
+    return flags
 
 
-def _flags(config):
-    return (config.get("PythonDebug") == "1",
-            config.get("PythonAutoReload") != "0",
-            config.get("PythonEnablePdb") == "1")
+def _load(module_name, flags, directory, is_location=False):
+    """The module of a handler entry: without a PythonPath its directory
+    goes on sys.path (once) and is preferred for a top-level name."""
+    if flags & _PATH or not directory or is_location:
+        directory = None
+    elif directory not in sys.path:
+        with _path_cache_lock:
+            if directory not in sys.path:
+                sys.path.insert(0, directory)
+    return importer.load(module_name, flags & _AUTORELOAD, flags & _DEBUG, directory)
 
 
-def _call(obj, arg, pdb_on):
-    if pdb_on and _apache.exists_config_define("ONE_PROCESS"):
+def _call(obj, arg, flags):
+    if flags & _PDB and _apache.exists_config_define("ONE_PROCESS"):
         import pdb
         return pdb.runcall(obj, arg)
     return obj(arg)
@@ -258,9 +264,24 @@ def _server_return_value(req, exc):
     return value
 
 
+def _check_result(handler, result):
+    if type(result) is not int:
+        raise TypeError("handler '%s' returned %r; a handler must return an int "
+                        "(apache.OK, apache.DECLINED, apache.DONE or an HTTP "
+                        "status)" % (handler, result))
+    return result
+
+
 def resolve_object(module, obj_str, arg=None, silent=0):
     """Find obj_str ("a.b.c") in module; a class met on the way is
     instantiated with `arg`.  With `silent`, a missing name gives None."""
+    if "." not in obj_str and not isinstance(module, type):
+        if hasattr(module, obj_str):
+            return getattr(module, obj_str)
+        if silent:
+            return None
+        raise AttributeError("module '%s' contains no '%s'"
+                             % (getattr(module, "__file__", module.__name__), obj_str))
     obj = module
     for i, part in enumerate(obj_str.split(".")):
         parent = obj
@@ -277,27 +298,15 @@ def resolve_object(module, obj_str, arg=None, silent=0):
     return obj
 
 
-def _current_config():
-    req = getattr(_current, "req", None)
-    if req is not None:
-        try:
-            return req.get_config()
-        except Exception:
-            return None
-    return None
-
-
 def import_module(module_name, autoreload=None, log=None, path=None):
     """Import module_name through mod_python's importer.  With autoreload
     (default: PythonAutoReload of the current request, else on) a changed
     module, or one whose dependencies changed, is re-imported first."""
-    config = None
-    if autoreload is None or log is None:
-        config = _current_config()
+    flags = _apache._dispatch_flags()
     if autoreload is None:
-        autoreload = config is None or config.get("PythonAutoReload") != "0"
+        autoreload = flags is None or flags & _AUTORELOAD
     if log is None:
-        log = config is not None and config.get("PythonDebug") == "1"
+        log = flags is not None and flags & _DEBUG
     if autoreload:
         importer.poll()
     directory = None
@@ -502,36 +511,36 @@ def stat(fname, wanted):
 class CallBack:
     """The object the C module calls into, one per interpreter."""
 
-    def HandlerDispatch(self, req):
-        config = req.get_config()
-        debug, autoreload, pdb_on = _flags(config)
+    def HandlerDispatch(self, req, flags=None, _result=None):
+        """Run the handlers of req.hlist for req.phase, from the cursor on.
+        C (src/dispatch.c) calls a phase's lone handler itself when it can
+        and comes here for everything else; `flags` are the dispatch flags
+        (_DEBUG, ...), `_result` the result of a handler C already ran."""
+        if flags is None:
+            flags = _config_flags(req.get_config())
         phase = req.phase
-        default, expected = _PHASES.get(phase, ("handler", frozenset((OK,))))
-        result = HTTP_INTERNAL_SERVER_ERROR
+        default, expected = _PHASES.get(phase, _DEFAULT_PHASE)
+        ran = _result is not None
+        result = _result if ran else HTTP_INTERNAL_SERVER_ERROR
         hlist = req.hlist
         handler = None
-        ran = False
-        prev = getattr(_current, "req", None)
-        _current.req = req
         try:
+            if flags & _PATH:
+                _apply_path(req.get_config().get("PythonPath"))
             while hlist.handler is not None:
                 handler = hlist.handler
                 module_name, _, obj_str = handler.partition("::")
-                directory = _handler_directory(config, hlist.directory, hlist.is_location)
-                module = importer.load(module_name, autoreload, debug, directory)
+                module = _load(module_name, flags, hlist.directory, hlist.is_location)
                 obj = resolve_object(module, obj_str or default, req, hlist.silent)
                 if obj is None and hlist.silent:
                     hlist.next()
                     continue
                 ran = True
                 try:
-                    result = _call(obj, req, pdb_on)
+                    result = _call(obj, req, flags)
                 except SERVER_RETURN as e:
                     result = _server_return_value(req, e)
-                if type(result) is not int:
-                    raise TypeError("handler '%s' returned %r; a handler must return an int "
-                                    "(apache.OK, apache.DECLINED, apache.DONE or an HTTP "
-                                    "status)" % (handler, result))
+                _check_result(handler, result)
                 if result not in expected:
                     break
                 hlist.next()
@@ -539,25 +548,64 @@ class CallBack:
                 result = DECLINED
         except Exception:
             result = self.ReportError(*sys.exc_info(), req=req, phase=phase,
-                                      hname=handler, debug=debug)
-        finally:
-            _current.req = prev
+                                      hname=handler, debug=flags & _DEBUG)
         return result
 
-    def FilterDispatch(self, filter):
-        req = filter.req
-        config = req.get_config() if req is not None else {}
-        debug, autoreload, pdb_on = _flags(config)
-        handler = filter.handler
-        prev = getattr(_current, "req", None)
-        _current.req = req
+    def HandlerResolve(self, req, flags):
+        """For C's handler cache: (module, object name) of the handler at
+        req.hlist's cursor; None when the object name is dotted (C then
+        takes HandlerDispatch); an int when the import failed (reported
+        as HandlerDispatch reports it: the phase's result)."""
+        hlist = req.hlist
+        handler = hlist.handler
+        module_name, _, obj_str = handler.partition("::")
+        obj_str = obj_str or _PHASES.get(req.phase, _DEFAULT_PHASE)[0]
+        if "." in obj_str:
+            return None
         try:
+            if flags & _PATH:
+                _apply_path(req.get_config().get("PythonPath"))
+            module = _load(module_name, flags, hlist.directory, hlist.is_location)
+        except Exception:
+            return self.ReportError(*sys.exc_info(), req=req, phase=req.phase,
+                                    hname=handler, debug=flags & _DEBUG)
+        return module, sys.intern(obj_str)
+
+    def HandlerResult(self, req, flags, result, exc):
+        """C ran the handler at req.hlist's cursor and got `result` or
+        raised `exc` other than a plain int, or handlers were added to the
+        running phase: the rest of HandlerDispatch's loop."""
+        handler = req.hlist.handler
+        phase = req.phase
+        try:
+            if exc is not None:
+                if not isinstance(exc, SERVER_RETURN):
+                    return self.ReportError(type(exc), exc, exc.__traceback__, req=req,
+                                            phase=phase, hname=handler,
+                                            debug=flags & _DEBUG)
+                result = _server_return_value(req, exc)
+            _check_result(handler, result)
+        except Exception:
+            return self.ReportError(*sys.exc_info(), req=req, phase=phase,
+                                    hname=handler, debug=flags & _DEBUG)
+        if result not in _PHASES.get(phase, _DEFAULT_PHASE)[1]:
+            return result
+        req.hlist.next()
+        return self.HandlerDispatch(req, flags, result)
+
+    def FilterDispatch(self, filter, flags=None):
+        req = filter.req
+        if flags is None:
+            flags = _config_flags(req.get_config() if req is not None else {})
+        handler = filter.handler
+        try:
+            if flags & _PATH:
+                _apply_path(req.get_config().get("PythonPath"))
             module_name, _, obj_str = handler.partition("::")
             obj_str = obj_str or ("inputfilter" if filter.is_input else "outputfilter")
-            directory = _handler_directory(config, filter.dir)
-            module = importer.load(module_name, autoreload, debug, directory)
+            module = _load(module_name, flags, filter.dir)
             obj = resolve_object(module, obj_str, filter, 0)
-            _call(obj, filter, pdb_on)
+            _call(obj, filter, flags)
             if not filter.closed:
                 filter.flush()
         except SERVER_RETURN as e:
@@ -570,40 +618,42 @@ class CallBack:
             except Exception:
                 filter.disable()
                 self.ReportError(*sys.exc_info(), req=req, filter=filter,
-                                 phase=filter.name, hname=handler, debug=debug)
+                                 phase=filter.name, hname=handler, debug=flags & _DEBUG)
         except Exception:
             filter.disable()
             self.ReportError(*sys.exc_info(), req=req, filter=filter,
-                             phase=filter.name, hname=handler, debug=debug)
-        finally:
-            _current.req = prev
+                             phase=filter.name, hname=handler, debug=flags & _DEBUG)
         return OK
 
-    def ConnectionDispatch(self, conn):
+    def ConnectionDispatch(self, conn, flags=None):
         config = conn.base_server.get_config()
-        debug, autoreload, pdb_on = _flags(config)
+        if flags is None:
+            flags = _config_flags(config)
         handler = conn.hlist.handler
         prev = getattr(_current, "server", None)
         _current.server = conn.base_server  # importer notices go to its log
         try:
+            if flags & _PATH:
+                _apply_path(config.get("PythonPath"))
             module_name, _, obj_str = handler.partition("::")
-            _apply_path(config)
-            module = importer.load(module_name, autoreload, debug, None)
+            module = _load(module_name, flags, None)
             obj = resolve_object(module, obj_str or "connectionhandler", conn, 0)
-            result = _call(obj, conn, pdb_on)
+            result = _call(obj, conn, flags)
             if type(result) is not int:
                 raise TypeError("connection handler '%s' returned %r, not an int"
                                 % (handler, result))
         except Exception:
             result = self.ReportError(*sys.exc_info(), srv=conn.base_server,
                                       phase="ConnectionHandler", hname=handler,
-                                      debug=debug)
+                                      debug=flags & _DEBUG)
         finally:
             _current.server = prev
         return result
 
-    def IncludeDispatch(self, filter, tag, code):
+    def IncludeDispatch(self, filter, tag, code, flags=None):
         req = filter.req
+        if flags is None:
+            flags = _config_flags(req.get_config())
         try:
             g = req.ssi_globals
         except AttributeError:
@@ -611,8 +661,6 @@ class CallBack:
         g["filter"] = filter
         g["__file__"] = req.filename
         code = code.replace("\r\n", "\n").rstrip()
-        prev = getattr(_current, "req", None)
-        _current.req = req
         try:
             if tag == "eval":
                 value = eval(code, g)
@@ -623,32 +671,31 @@ class CallBack:
             filter.flush()
         except Exception:
             filter.disable()
-            debug = req.get_config().get("PythonDebug") == "1"
             self.ReportError(*sys.exc_info(), req=req, filter=filter,
-                             phase=filter.name, hname=req.filename, debug=debug)
+                             phase=filter.name, hname=req.filename, debug=flags & _DEBUG)
             return HTTP_INTERNAL_SERVER_ERROR      # reported: C inserts the SSI error text
         finally:
             g["filter"] = None
-            _current.req = prev
         return OK
 
     def ImportDispatch(self, name, server=None):
         """PythonImport: with the PythonPath of the server (virtual host)
         whose configuration holds the directive."""
         config = (server or main_server).get_config()
-        debug = config.get("PythonDebug") == "1"
+        flags = _config_flags(config)
         prev = getattr(_current, "server", None)
         _current.server = server            # importer notices go to its log
         try:
-            _apply_path(config)
+            if flags & _PATH:
+                _apply_path(config.get("PythonPath"))
             module_name, _, func = name.partition("::")
-            module = importer.load(module_name, True, debug, None)
+            module = importer.load(module_name, True, flags & _DEBUG, None)
             if func:
                 getattr(module, func)()
             return module
         except Exception:
             self.ReportError(*sys.exc_info(), srv=server or main_server,
-                             phase="PythonImport", hname=name, debug=debug)
+                             phase="PythonImport", hname=name, debug=flags & _DEBUG)
             return None
         finally:
             _current.server = prev

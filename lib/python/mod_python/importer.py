@@ -47,8 +47,14 @@ _pending = set()        # names needing re-execution
 _broken = set()         # names whose last re-import failed
 _version = 0            # bumped whenever _pending grows
 _seq = 0                # load order
-_tls = threading.local()
-current = threading.local()   # .req / .server being served on this thread (set by apache)
+
+
+class _Local(threading.local):
+    stack = None            # modules being executed by this thread (a list)
+
+
+_tls = _Local()
+current = threading.local()   # .server being served on this thread (set by apache)
 _excluded = ()
 _interpreter = None
 
@@ -78,7 +84,7 @@ def _log(msg, level=APLOG_NOTICE):
     """Log msg (lines after the first are logged as lines of their own) in
     the error log of the virtual host being served on this thread."""
     try:
-        req = getattr(current, "req", None)
+        req = _apache._current_request()     # of the dispatch on this thread (C)
         if req is not None:
             req.log_error(msg, level)
         else:
@@ -131,7 +137,7 @@ def is_managed(path):
 # ------------------------------------------------------- loading and edges
 
 def _stack():
-    s = getattr(_tls, "stack", None)
+    s = _tls.stack
     if s is None:
         s = _tls.stack = []
     return s
@@ -159,7 +165,7 @@ def _tracking_import(name, globals=None, locals=None, fromlist=(), level=0):
     """builtins.__import__ wrapper: while a managed module executes, note
     which managed modules it binds (import x, from x import y)."""
     mod = _orig_import(name, globals, locals, fromlist, level)
-    stack = getattr(_tls, "stack", None)
+    stack = _tls.stack
     if stack and globals:
         importer_name = globals.get("__name__")
         if _loading_entry(importer_name) is not None:
@@ -277,10 +283,17 @@ class _Finder:
         pass
 
 
+def _changed():
+    """What load() returns may have changed: C's cache of resolved handlers
+    (src/dispatch.c) revalidates its entries of this interpreter."""
+    _apache._importer_changed()
+
+
 def _publish(entry, module):
     """Make a completely executed module visible (registry, load order)."""
     global _seq
     with _lock:
+        _changed()
         _seq += 1
         entry.seq = _seq
         entry.module = module
@@ -321,6 +334,7 @@ def sync():
                 grew = True
         if grew:
             _version += 1
+            _changed()
         _apache._reload_ack(gen)
 
 
@@ -406,6 +420,7 @@ def _reexec(e, log):
     except Exception:
         e.error = _error_text()
         _broken.add(name)
+        _changed()
         if not log:
             # (with log, the request gets a ReloadError carrying this text
             # and reports it: logged once either way)
@@ -425,8 +440,8 @@ def _reexec(e, log):
             if mname.startswith(prefix) and "." not in mname[len(prefix):] \
                     and not hasattr(new, mname[len(prefix):]):
                 setattr(new, mname[len(prefix):], m)
-    _publish(entry, new)
     _broken.discard(name)
+    _publish(entry, new)
     # Modules that bound the old object at load time are stale now.
     for imp in entry.importers:
         ie = _registry.get(imp)
@@ -434,6 +449,7 @@ def _reexec(e, log):
             ie.cause = cause
             _pending.add(imp)
             _version += 1
+            _changed()
     _log("MP0350: mod_python (pid=%d, interpreter=%r): reloaded module '%s' from '%s' "
          "(changed: '%s')" % (os.getpid(), _interpreter, name, path, cause),
          APLOG_NOTICE if log else APLOG_INFO)
@@ -508,13 +524,13 @@ def load(name, autoreload=True, log=False, directory=None):
                 mod = _refresh(e, log)
             else:
                 mod = e.module
-            stack = getattr(_tls, "stack", None)
+            stack = _tls.stack
             if stack:
                 stack[-1].deps.add(regname)
             return mod
     mod = _first_import(name, directory, log)
     _resolved[key] = mod.__name__
-    stack = getattr(_tls, "stack", None)
+    stack = _tls.stack
     if stack and mod.__name__ in _registry:
         stack[-1].deps.add(mod.__name__)
     return mod
@@ -587,7 +603,7 @@ def load_file(path, autoreload=True, log=False):
             _log("MP0355: mod_python (pid=%d, interpreter=%r): importing module '%s'"
                  % (os.getpid(), _interpreter, path), APLOG_NOTICE)
         mod = _load_as(_file_label(path), path)
-    stack = getattr(_tls, "stack", None)
+    stack = _tls.stack
     if stack and mod.__name__ in _registry:
         stack[-1].deps.add(mod.__name__)
     return mod
