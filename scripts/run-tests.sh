@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Build mod_python warning-free and run the test suite against a real httpd.
+# Build mod_python warning-free and run the test suite against a real httpd;
+# with no arguments, also the manual and the ASan+UBSan pass (see below).
 # Usage: scripts/run-tests.sh [pytest arguments]
 set -euo pipefail
 
@@ -30,4 +31,16 @@ if [ $rc -eq 5 ]; then
     echo "run-tests: FAILURE: pytest collected no tests" >&2
     exit 1
 fi
-exit $rc
+# A full run (no pytest arguments) also builds the manual with warnings as
+# errors and runs the suite again against the ASan+UBSan build (HACKING.md,
+# "Quality runs"); MP_SKIP_ASAN=1 leaves that pass out.
+if [ $rc -ne 0 ] || [ $# -gt 0 ]; then
+    exit $rc
+fi
+echo "run-tests: make docs" >&2
+make -s docs
+if [ -z "${MP_SKIP_ASAN:-}" ]; then
+    echo "run-tests: the suite against the ASan+UBSan build" >&2
+    make -s asan
+    ./scripts/test-asan.sh
+fi
