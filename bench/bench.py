@@ -10,6 +10,14 @@
 
 Results are printed as requests/second and as ratios.  Not part of CI;
 timings never go into tests.  Usage: bench/run.sh [seconds] [connections] [rounds]
+
+On a shared machine the throughput of one case drifts by 10-20% from one
+minute to the next, far more than the differences measured here.  So the
+cases run in rounds, each round in a rotated order (no case is always the
+one after the static file, or always first); every ratio is taken within a
+round (case / static file of the same round, ours / 3.5 of the same round),
+and the median over the rounds is reported.  Requests/second are reported
+as medians too, for reference.
 """
 import os
 import re
@@ -23,9 +31,9 @@ from handlers import HELLO, MANY, helper_files   # noqa: E402
 
 DEBIAN_SO = "/usr/lib/apache2/modules/mod_python.so"
 DEBIAN_PKG = "/usr/lib/python3/dist-packages/mod_python"
-DURATION = int(sys.argv[1]) if len(sys.argv) > 1 else 10
+DURATION = int(sys.argv[1]) if len(sys.argv) > 1 else 5
 CONNS = int(sys.argv[2]) if len(sys.argv) > 2 else 32
-ROUNDS = int(sys.argv[3]) if len(sys.argv) > 3 else 3
+ROUNDS = int(sys.argv[3]) if len(sys.argv) > 3 else 9
 
 MPM = """\
 StartServers 2
@@ -76,15 +84,28 @@ def files():
     return f
 
 
-def wrk(port, path):
+def wrk(port, path, seconds):
     url = "http://127.0.0.1:%d%s" % (port, path)
-    subprocess.run(["wrk", "-t2", "-c%d" % CONNS, "-d2s", url],
-                   capture_output=True, check=True)                  # warm-up
-    out = subprocess.run(["wrk", "-t2", "-c%d" % CONNS, "-d%ds" % DURATION, url],
+    out = subprocess.run(["wrk", "-t2", "-c%d" % CONNS, "-d%ds" % seconds, url],
                          capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return rps, int(errors.group(1)) if errors else 0
+
+
+STATIC = "static file (httpd without mod_python)"
+# (label, numerator, denominator): ratios taken within each round.
+PAIRS = (
+    ("ours hello On / 3.5 hello On", "ours: hello, AutoReload On",
+     "mod_python 3.5: hello, AutoReload On"),
+    ("ours hello Off / 3.5 hello Off", "ours: hello, AutoReload Off",
+     "mod_python 3.5: hello, AutoReload Off"),
+    ("ours 50 helpers On / 3.5", "ours: 50 helper modules, On",
+     "mod_python 3.5: 50 helper modules, On"),
+    ("ours On / Off (hello)", "ours: hello, AutoReload On", "ours: hello, AutoReload Off"),
+    ("ours On / Off (50 helpers)", "ours: 50 helper modules, On",
+     "ours: 50 helper modules, Off"),
+)
 
 
 def main():
@@ -98,7 +119,7 @@ def main():
                    mpm="event", mpm_config=MPM, name="bench-35", load_python=False,
                    env={"PYTHONPATH": ""})
     cases = (
-        ("static file (httpd without mod_python)", plain, "/static.txt"),
+        (STATIC, plain, "/static.txt"),
         ("ours: hello, AutoReload On", ours, "/on/x"),
         ("ours: hello, AutoReload Off", ours, "/off/x"),
         ("ours: 50 helper modules, On", ours, "/manyon/x"),
@@ -113,39 +134,34 @@ def main():
         r = srv.get(path)
         if r.status != 200:
             sys.exit("%s: %s answers %d:\n%s" % (label, path, r.status, srv.error_log()[-3000:]))
-    # Rounds interleave the cases so that drift of the machine (other
-    # load, clock speed) spreads over all of them; the median is reported.
+        wrk(srv.port, path, 2)          # warm-up: every thread has served Python
     runs = {label: [] for label, _, _ in cases}
     for n in range(ROUNDS):
-        for label, srv, path in cases:
-            rps, errors = wrk(srv.port, path)
+        k = n % len(cases)
+        for label, srv, path in cases[k:] + cases[:k]:
+            rps, errors = wrk(srv.port, path, DURATION)
             if errors:
                 sys.exit("%s: %d non-2xx responses" % (label, errors))
             runs[label].append(rps)
             print("round %d  %-42s %10.0f req/s" % (n + 1, label, rps), flush=True)
-    rows = [(label, statistics.median(runs[label])) for label, _, _ in cases]
-    print()
-    for label, rps in rows:
-        print("%-42s %10.0f req/s (median of %d)" % (label, rps, ROUNDS))
     for s in (plain, ours, theirs):
         s.assert_no_crash()
         s.stop()
-    static = rows[0][1]
-    by = dict(rows)
-    print("\nratios (wrk -t2 -c%d -d%ds, %d rounds, event MPM, 2 x 32 threads):"
-          % (CONNS, DURATION, ROUNDS))
-    for label, rps in rows:
-        print("  %-42s %.2f of the static file" % (label, rps / static))
-    print("  %-42s %.3f" % ("ours On / Off (hello)",
-                            by["ours: hello, AutoReload On"] / by["ours: hello, AutoReload Off"]))
-    print("  %-42s %.3f" % ("ours On / Off (50 helpers)",
-                            by["ours: 50 helper modules, On"] / by["ours: 50 helper modules, Off"]))
-    print("  %-42s %.2f" % ("ours / mod_python 3.5 (hello, On)",
-                            by["ours: hello, AutoReload On"]
-                            / by["mod_python 3.5: hello, AutoReload On"]))
-    print("  %-42s %.2f" % ("ours / mod_python 3.5 (50 helpers, On)",
-                            by["ours: 50 helper modules, On"]
-                            / by["mod_python 3.5: 50 helper modules, On"]))
+
+    def ratio(a, b):
+        per_round = [x / y for x, y in zip(runs[a], runs[b])]
+        return statistics.median(per_round), min(per_round), max(per_round)
+
+    print()
+    for label, _, _ in cases:
+        print("%-42s %10.0f req/s (median of %d)"
+              % (label, statistics.median(runs[label]), ROUNDS))
+    print("\nratios, each taken within a round; median [min-max] of %d rounds"
+          " (wrk -t2 -c%d -d%ds, event MPM, 2 x 32 threads):" % (ROUNDS, CONNS, DURATION))
+    for label, _, _ in cases[1:]:
+        print("  %-42s %.2f [%.2f-%.2f] of the static file" % ((label,) + ratio(label, STATIC)))
+    for label, a, b in PAIRS:
+        print("  %-42s %.2f [%.2f-%.2f]" % ((label,) + ratio(a, b)))
 
 
 if __name__ == "__main__":

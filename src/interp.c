@@ -33,6 +33,7 @@ typedef struct {
 } mp_thread;
 
 static _Thread_local mp_thread *tls;
+static _Thread_local mp_interp *last_ready;   /* mp_interp_get()'s one-entry cache */
 static apr_threadkey_t *thread_key;
 
 static apr_pool_t *child_pool;       /* pchild: set once, by mp_interp_child_init */
@@ -436,8 +437,13 @@ mp_interp *mp_interp_get(const char *name, mp_interp_init_fn init, void *baton,
         return NULL;
     if (name == NULL || *name == '\0')
         name = MP_MAIN_INTERPRETER;
-    ip = registry_lookup(name);
+    /* The thread's last ready interpreter, without reg_mutex: interpreters
+     * are never destroyed and a name never changes its interpreter. */
+    ip = last_ready;
+    if (ip == NULL || strcmp(ip->name, name) != 0)
+        ip = registry_lookup(name);
     if (ip != NULL && ip->ready) {
+        last_ready = ip;
         check_venv(ip, s);
         return ip;
     }

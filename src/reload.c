@@ -13,9 +13,12 @@
  * watches the directories that hold watched files (and, for paths through
  * symbolic links, the directories holding each link and the real file).
  * The kernel queues an event during the write/rename call itself, so the
- * per-request poll - one non-blocking read() under a mutex - sees every
- * change written before the request started.  Only files named in events
- * are stat()ed.  Cost per request: O(1) in the number of watched files.
+ * per-request poll sees every change written before the request started.
+ * The poll is one ioctl(FIONREAD) and no lock while nothing is queued;
+ * only when events are queued does it take the mutex and read them (see
+ * queue_quiet() for why a thread that finds the queue empty can trust its
+ * table's generation).  Only files named in events are stat()ed.  Cost per
+ * request: O(1) in the number of watched files.
  *
  * Mechanism "stat" (fallback when inotify is unavailable, forced with
  * PythonOption mod_python.autoreload.mechanism stat): the poll stats every
@@ -33,7 +36,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #ifdef __linux__
+#include <stdatomic.h>
 #include <sys/inotify.h>
+#include <sys/ioctl.h>
 #define MP_HAVE_INOTIFY 1
 #endif
 
@@ -90,6 +95,9 @@ static int ino_fd = -1;
 static apr_pool_t *ino_pool;           /* used under ino_mutex */
 static apr_thread_mutex_t *ino_mutex;
 static apr_hash_t *by_wd;              /* int wd -> mp_dirwatch* */
+#ifdef MP_HAVE_INOTIFY
+static atomic_uint draining;           /* threads inside drain() */
+#endif
 static mp_watch *tables;
 static server_rec *log_server;
 
@@ -273,23 +281,43 @@ static void handle_event(const struct inotify_event *ev)
     }
 }
 
-/* Read and handle every queued event.  ino_mutex held. */
+/* Read and handle every queued event.  ino_mutex held.  `draining` counts
+ * this thread from before its first read() until every event it took off
+ * the queue has been applied to the tables (generations bumped). */
 static void drain(void)
 {
     char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
 
+    atomic_fetch_add(&draining, 1);
     for (;;) {
         ssize_t n = read(ino_fd, buf, sizeof(buf));
         char *p;
 
         if (n <= 0)
-            return;   /* EAGAIN: nothing (more) queued */
+            break;   /* EAGAIN: nothing (more) queued */
         for (p = buf; p < buf + n; ) {
             const struct inotify_event *ev = (const struct inotify_event *)p;
             handle_event(ev);
             p += sizeof(struct inotify_event) + ev->len;
         }
     }
+    atomic_fetch_sub(&draining, 1);
+}
+
+/* True when every event queued before this call has been applied, so the
+ * caller may skip drain() and the mutex.  An event written before the
+ * request started is either still queued (FIONREAD > 0: drain), or some
+ * thread took it with read() before our ioctl - the kernel's queue lock
+ * orders the two - and that thread raised `draining` before its read(),
+ * so we see it still draining (wait for it under the mutex), or it has
+ * finished and its generation bump is visible to us (seq_cst atomics). */
+static int queue_quiet(void)
+{
+    int queued = 0;
+
+    if (ioctl(ino_fd, FIONREAD, &queued) != 0 || queued != 0)
+        return 0;
+    return atomic_load(&draining) == 0;
 }
 #endif /* MP_HAVE_INOTIFY */
 
@@ -410,11 +438,13 @@ int mp_watch_poll(mp_watch *w)
     if (w == NULL)
         return 0;
     if (mode == MP_RELOAD_INOTIFY) {
-        apr_thread_mutex_lock(ino_mutex);
 #ifdef MP_HAVE_INOTIFY
-        drain();
+        if (!queue_quiet()) {
+            apr_thread_mutex_lock(ino_mutex);
+            drain();
+            apr_thread_mutex_unlock(ino_mutex);
+        }
 #endif
-        apr_thread_mutex_unlock(ino_mutex);
         if (w->polled->nelts > 0) {
             apr_thread_mutex_lock(w->mutex);
             for (i = 0; i < w->polled->nelts; i++)
