@@ -33,7 +33,9 @@ typedef struct {
 } mp_thread;
 
 static _Thread_local mp_thread *tls;
-static _Thread_local mp_interp *last_ready;   /* mp_interp_get()'s one-entry cache */
+static _Thread_local mp_interp *last_ready;   /* mp_interp_get()'s one-entry cache, */
+static _Thread_local unsigned last_ready_gen; /* valid while == registry_gen */
+static unsigned registry_gen;                 /* bumped by each mp_interp_child_init */
 static apr_threadkey_t *thread_key;
 
 static apr_pool_t *child_pool;       /* pchild: set once, by mp_interp_child_init */
@@ -439,11 +441,12 @@ mp_interp *mp_interp_get(const char *name, mp_interp_init_fn init, void *baton,
         name = MP_MAIN_INTERPRETER;
     /* The thread's last ready interpreter, without reg_mutex: interpreters
      * are never destroyed and a name never changes its interpreter. */
-    ip = last_ready;
+    ip = last_ready_gen == registry_gen ? last_ready : NULL;
     if (ip == NULL || strcmp(ip->name, name) != 0)
         ip = registry_lookup(name);
     if (ip != NULL && ip->ready) {
         last_ready = ip;
+        last_ready_gen = registry_gen;
         check_venv(ip, s);
         return ip;
     }
@@ -593,6 +596,7 @@ apr_status_t mp_interp_child_init(apr_pool_t *pchild, server_rec *s,
         return rv;
     }
     registry = apr_hash_make(interp_pool);
+    registry_gen++;
     if ((rv = start_python(settings)) != APR_SUCCESS)
         return rv;
 
