@@ -152,7 +152,10 @@ static void recheck(mp_watch *w, mp_entry *e)
 #define MP_DIR_MASK (IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO \
                      | IN_CREATE | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF)
 
-/* Register (dir, name) -> e.  ino_mutex held.  0 on success. */
+/* Register (dir, name) -> e.  ino_mutex held.  0 on success.  Every
+ * (re)load registers again, so nothing is allocated (in ino_pool, which
+ * lives as long as the child) unless the directory or the registration is
+ * new. */
 static int watch_dir(mp_watch *w, mp_entry *e, const char *dir, const char *name)
 {
     int wd = inotify_add_watch(ino_fd, dir, MP_DIR_MASK);
@@ -186,11 +189,16 @@ static int watch_dir(mp_watch *w, mp_entry *e, const char *dir, const char *name
 static int watch_split(mp_watch *w, mp_entry *e, const char *path)
 {
     const char *slash = strrchr(path, '/');
-    char *dir;
+    char dir[PATH_MAX];
+    size_t len;
 
     if (slash == NULL)
         return -1;
-    dir = apr_pstrmemdup(ino_pool, path, (apr_size_t)(slash == path ? 1 : slash - path));
+    len = slash == path ? 1 : (size_t)(slash - path);
+    if (len >= sizeof(dir))
+        return -1;
+    memcpy(dir, path, len);
+    dir[len] = '\0';
     return watch_dir(w, e, dir, slash + 1);
 }
 
