@@ -20,8 +20,14 @@ const char *mp_check_handler(apr_pool_t *p, const char *directive, const char *h
 
 /* PythonOption key value: the values mod_python's own keys accept
  * (mod_python.autoreload.*, mutex_locks, util limits, file_session
- * numbers and booleans, session.session_type and cleanup_chance,
- * wsgi.application); other keys and empty values are not checked. */
+ * numbers and booleans, session.session_type, cleanup_chance, the
+ * store timeouts and memcached_max_item_size, wsgi.application); other
+ * keys and empty values are not checked. */
 const char *mp_check_option(apr_pool_t *p, const char *key, const char *val);
+
+/* PythonOption key: NULL unless it is under "mod_python." and none of the
+ * keys mod_python reads (a misspelling, or a key of another version); then
+ * a warning naming the key and the nearest known key, if one is close. */
+const char *mp_check_option_key(apr_pool_t *p, const char *key);
 
 #endif /* MP_CONFIG_CHECK_H */

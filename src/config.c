@@ -829,6 +829,18 @@ const char *mp_cmd_path(cmd_parms *cmd, void *mconfig, const char *arg)
     return NULL;
 }
 
+/* Whether a warning about the configuration being read is worth logging:
+ * once when httpd starts (it reads its files twice then: the preflight,
+ * which is all `apachectl -t` does, and generation 1), once per restart,
+ * never for .htaccess files (read for requests). */
+static int warn_this_read(void)
+{
+    int state = ap_state_query(AP_SQ_MAIN_STATE);
+
+    return state == AP_SQ_MS_CREATE_PRE_CONFIG
+        || (state == AP_SQ_MS_CREATE_CONFIG && ap_state_query(AP_SQ_CONFIG_GEN) > 1);
+}
+
 const char *mp_cmd_option(cmd_parms *cmd, void *mconfig, const char *key, const char *val)
 {
     mp_dir_cfg *dc = mconfig;
@@ -839,6 +851,11 @@ const char *mp_cmd_option(cmd_parms *cmd, void *mconfig, const char *key, const 
     }
     if ((err = mp_check_option(cmd->pool, key, val)) != NULL) {
         return err;
+    }
+    if (warn_this_read() && (err = mp_check_option_key(cmd->temp_pool, key)) != NULL) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server, "%s (%s, line %d)", err,
+                     cmd->directive ? cmd->directive->filename : "?",
+                     cmd->directive ? cmd->directive->line_num : 0);
     }
     apr_table_set(mp_own(dc->options), key, val);
     if (mp_top_level(cmd)) {

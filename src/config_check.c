@@ -212,6 +212,40 @@ static const char *check_seconds(apr_pool_t *p, const char *val, const void *arg
     return NULL;
 }
 
+/* A number of seconds above 0, as Python's float() reads it (the session
+ * stores' timeouts).  A value with '_' (which float() allows between
+ * digits) is left to the run-time check. */
+static const char *check_positive_seconds(apr_pool_t *p, const char *val, const void *arg)
+{
+    char *end;
+    double v;
+
+    (void)arg;
+    if (strchr(val, '_') != NULL)
+        return NULL;
+    errno = 0;
+    v = strtod(val, &end);
+    while (apr_isspace(*end))
+        end++;
+    if (end == val || *end != '\0' || errno == ERANGE || !isfinite(v) || !(v > 0)
+        || strpbrk(val, "xX") != NULL)   /* strtod's hexadecimal; float() has none */
+        return apr_pstrdup(p, "not a number of seconds above 0");
+    return NULL;
+}
+
+/* Digits only (no blanks, no sign), at least *arg: the memcached item size. */
+static const char *check_bytes(apr_pool_t *p, const char *val, const void *arg)
+{
+    long min = *(const long *)arg;
+    const char *c;
+
+    for (c = val; apr_isdigit(*c); c++)
+        ;
+    if (c == val || *c != '\0' || (strlen(val) < 10 && atol(val) < min))
+        return apr_psprintf(p, "not a size in bytes (digits only, at least %ld)", min);
+    return NULL;
+}
+
 /* "module[::callable]" with a module. */
 static const char *check_app(apr_pool_t *p, const char *val, const void *arg)
 {
@@ -228,7 +262,7 @@ static const mp_words booleans = {1, {"yes", "no", "true", "false", NULL}};
 static const mp_words booleans2 = {1, {"on", "off", "1", "0", NULL}};
 static const mp_words session_types = {0, {"FileSession", "DbmSession", "MemorySession",
                                            "RedisSession", "MemcachedSession", NULL}};
-static const long max_int = 2147483647L, max_locks = 65536L;
+static const long max_int = 2147483647L, max_locks = 65536L, min_item = 1024L;
 
 /* Python's true_or_false (Session.py): either list, blanks around allowed. */
 static const char *check_bool(apr_pool_t *p, const char *val, const void *arg)
@@ -264,6 +298,9 @@ static const struct {
     {"mod_python.file_session.cleanup_time_limit", check_count, &max_int},
     {"mod_python.session.session_type", check_word, &session_types},
     {"mod_python.session.cleanup_chance", check_count, &max_int},
+    {"mod_python.session.lock_timeout", check_positive_seconds, NULL},
+    {"mod_python.session.store_timeout", check_positive_seconds, NULL},
+    {"mod_python.session.memcached_max_item_size", check_bytes, &min_item},
     {"mod_python.wsgi.application", check_app, NULL},
 };
 
@@ -281,4 +318,97 @@ const char *mp_check_option(apr_pool_t *p, const char *key, const char *val)
         }
     }
     return NULL;
+}
+
+/* ------------------------------------------------- unknown option keys */
+
+/* Every PythonOption key under "mod_python." that mod_python or its
+ * library reads: the option table of the manual (docs/configuration.rst),
+ * which test/test_manual.py keeps equal to this list. */
+static const char *const known_keys[] = {
+    "mod_python.autoreload.mechanism",
+    "mod_python.autoreload.interval",
+    "mod_python.mutex_directory",
+    "mod_python.mutex_locks",
+    "mod_python.wsgi.application",
+    "mod_python.wsgi.base_uri",
+    "mod_python.util.max_memory_size",
+    "mod_python.util.max_fields",
+    "mod_python.util.max_files",
+    "mod_python.psp.cache_database_filename",
+    "mod_python.session.session_type",
+    "mod_python.session.cookie_name",
+    "mod_python.session.application_domain",
+    "mod_python.session.application_path",
+    "mod_python.session.database_directory",
+    "mod_python.session.cleanup_chance",
+    "mod_python.session.store_secret",
+    "mod_python.session.redis_url",
+    "mod_python.session.redis_prefix",
+    "mod_python.session.memcached_servers",
+    "mod_python.session.memcached_prefix",
+    "mod_python.session.memcached_max_item_size",
+    "mod_python.session.lock_timeout",
+    "mod_python.session.store_timeout",
+    "mod_python.dbm_session.database_filename",
+    "mod_python.dbm_session.database_directory",
+    "mod_python.file_session.database_directory",
+    "mod_python.file_session.enable_fast_cleanup",
+    "mod_python.file_session.verify_session_timeout",
+    "mod_python.file_session.cleanup_grace_period",
+    "mod_python.file_session.cleanup_time_limit",
+};
+
+#define MP_KEY_MAX 80
+
+/* Edit distance of a and b, ignoring case; a value above MP_KEY_MAX when
+ * either is longer than that. */
+static int distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), i, j;
+    int row[MP_KEY_MAX + 1];
+
+    if (la > MP_KEY_MAX || lb > MP_KEY_MAX)
+        return MP_KEY_MAX + 1;
+    for (j = 0; j <= lb; j++)
+        row[j] = (int)j;
+    for (i = 1; i <= la; i++) {
+        int diag = row[0];
+        row[0] = (int)i;
+        for (j = 1; j <= lb; j++) {
+            int up = row[j];
+            int cost = apr_tolower(a[i - 1]) == apr_tolower(b[j - 1]) ? 0 : 1;
+            int best = diag + cost;
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+const char *mp_check_option_key(apr_pool_t *p, const char *key)
+{
+    const char *best = NULL;
+    int best_d = 4;             /* suggest a key at most 3 edits away */
+    size_t i;
+
+    if (strncasecmp(key, "mod_python.", 11) != 0)
+        return NULL;
+    for (i = 0; i < sizeof(known_keys) / sizeof(known_keys[0]); i++) {
+        int d = distance(key, known_keys[i]);
+        if (d == 0)
+            return NULL;
+        if (d < best_d) {
+            best_d = d;
+            best = known_keys[i];
+        }
+    }
+    return apr_psprintf(p, MP_APLOGNO(0015) "PythonOption %s: mod_python reads no such key, "
+                        "so it has no effect%s%s%s (keys under \"mod_python.\" are "
+                        "mod_python's own)", key, best ? "; did you mean " : "",
+                        best ? best : "", best ? "?" : "");
 }

@@ -462,6 +462,7 @@ KeepAlive On
         else:
             p = self._ctl("-k", "start")
             out = p.stdout.decode("utf-8", "replace")
+            self.start_output = out      # what httpd printed before its logs opened
             if p.returncode != 0:
                 raise HttpdError("httpd failed to start (rc=%d):\n%s\n--- error_log ---\n%s"
                                  % (p.returncode, out, self.error_log()))

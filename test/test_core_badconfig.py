@@ -155,6 +155,21 @@ def test_wrong_context_says_not_allowed(mp_module, config):
     ("PythonOption mod_python.session.cleanup_chance sometimes",
      'MP0014: PythonOption mod_python.session.cleanup_chance "sometimes": '
      'not a whole number'),
+    ("PythonOption mod_python.session.lock_timeout 0",
+     'MP0014: PythonOption mod_python.session.lock_timeout "0": '
+     'not a number of seconds above 0'),
+    ("PythonOption mod_python.session.store_timeout 2s",
+     'MP0014: PythonOption mod_python.session.store_timeout "2s": '
+     'not a number of seconds above 0'),
+    ("PythonOption mod_python.session.store_timeout 0x10",
+     'MP0014: PythonOption mod_python.session.store_timeout "0x10": '
+     'not a number of seconds above 0'),
+    ("PythonOption mod_python.session.memcached_max_item_size 512",
+     'MP0014: PythonOption mod_python.session.memcached_max_item_size "512": '
+     'not a size in bytes (digits only, at least 1024)'),
+    ("PythonOption mod_python.session.memcached_max_item_size 1m",
+     'MP0014: PythonOption mod_python.session.memcached_max_item_size "1m": '
+     'not a size in bytes'),
     ("PythonOption mod_python.wsgi.application ::app",
      'MP0014: PythonOption mod_python.wsgi.application "::app": the module name is empty'),
 ])
@@ -185,7 +200,53 @@ PythonOption mod_python.session.session_type DbmSession
 PythonOption mod_python.wsgi.application "myapp::"
 PythonOption mod_python.autoreload.interval
 PythonOption mod_python.session.cookie_name anything-goes
+PythonOption mod_python.session.lock_timeout 2.5
+PythonOption mod_python.session.store_timeout " 1e1 "
+PythonOption mod_python.session.lock_timeout 1_0
+PythonOption mod_python.session.memcached_max_item_size 1048576
 PythonOption myapp.setting "sys.path + ["
 """)
     assert rc == 0, out
     assert "Syntax OK" in out
+    assert "MP0015" not in out, out
+
+
+UNKNOWN_KEYS = """
+PythonOption mod_python.autorelaod.mechanism stat
+<Directory /tmp>
+  PythonOption mod_python.legacy.importer *
+  PythonOption MOD_PYTHON.Session.Cookie_Name known-in-any-case
+  PythonOption myapp.autorelaod mine
+</Directory>
+"""
+
+
+def _mp0015(text):
+    return [line for line in text.splitlines() if "MP0015" in line]
+
+
+def test_unknown_mod_python_key_warns_once(mp_module):
+    """A key under mod_python. that nothing reads (a misspelling, or a key
+    of another version) is reported by apachectl -t and at start, once
+    each, naming the key, the nearest known key and the line; it is only a
+    warning, as mod_python 3.5 ignored such keys."""
+    rc, out = configtest(UNKNOWN_KEYS)
+    assert rc == 0 and "Syntax OK" in out, out
+    found = _mp0015(out)
+    assert len(found) == 2, out
+    assert ("PythonOption mod_python.autorelaod.mechanism: mod_python reads no such key, "
+            "so it has no effect; did you mean mod_python.autoreload.mechanism?") in found[0]
+    assert "httpd.conf, line" in found[0]
+    assert "mod_python.legacy.importer: mod_python reads no such key" in found[1]
+    assert "did you mean" not in found[1]
+
+    s = Httpd(UNKNOWN_KEYS, name="unknownkey")
+    s.start()
+    try:
+        assert len(_mp0015(s.start_output)) == 2, s.start_output   # not twice per key
+        assert _mp0015(s.error_log()) == []
+        s.graceful()                                # a restart reads the files again
+        assert len(_mp0015(s.error_log())) == 2, s.error_log()[-3000:]
+        s.assert_no_crash()
+    finally:
+        s.stop()

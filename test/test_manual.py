@@ -251,6 +251,15 @@ def test_every_documented_option_is_read():
     assert all(k.startswith("mod_python.") for k in main)
 
 
+def test_known_key_list_is_the_option_table():
+    """config_check.c's list of known keys (MP0015 warns about any other
+    key under mod_python.) is the option table's Key column."""
+    text = (REPO / "src" / "config_check.c").read_text()
+    body = text.split("known_keys[] = {", 1)[1].split("};", 1)[0]
+    main, _ = documented_options()
+    assert set(re.findall(r'"([^"]+)"', body)) == main
+
+
 def test_option_checks_documented():
     """The keys apachectl -t checks (config_check.c's table) are the ones
     marked "checked" in the option table."""
