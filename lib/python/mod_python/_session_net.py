@@ -5,6 +5,10 @@ httpd servers (mod_python.Session imports these names on first use).
     PythonOption mod_python.session.redis_url     redis://127.0.0.1:6379/0
     PythonOption mod_python.session.store_secret  <the same on every host>
 
+redis_url is redis-py's: redis://, rediss:// (TLS; the certificate checked
+against the system's CAs or ?ssl_ca_certs=FILE, and its host name unless
+?ssl_check_hostname=false) or unix:///path/to/socket?db=N.
+
 What is stored is signed: HMAC-SHA256 keyed by store_secret over the
 record's key (prefix + session id) and the pickled data, so a value the
 module did not write, or one copied from another session, is never
@@ -28,7 +32,7 @@ import secrets
 import threading
 import time
 import traceback
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from mod_python import apache
 from mod_python.Session import BaseSession, _held, _log, _option, sign, unsign
@@ -69,27 +73,74 @@ return 0
 """
 
 
+_SECRET_QUERY = ("password", "ssl_password")
+
+
 def _redact(url):
-    """The URL without its password (for the log)."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rpartition("@")
-    user = parts.username or ""
-    return urlunsplit(parts._replace(netloc="%s:***@%s" % (user, netloc[2])))
+    """The URL without its password or ssl_password (for the log)."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return "(a URL that does not parse)"
+    netloc, query = parts.netloc, parts.query
+    if password is not None:
+        netloc = "%s:***@%s" % (parts.username or "", netloc.rpartition("@")[2])
+    if query:
+        items = [item.partition("=") for item in query.split("&")]
+        query = "&".join(name + sep + ("***" if unquote(name) in _SECRET_QUERY else value)
+                         for name, sep, value in items)
+    # by hand: urlunsplit drops the empty host of unix:///path
+    return "%s://%s%s%s%s" % (parts.scheme, netloc, parts.path, "?" + query if query else "",
+                              "#" + parts.fragment if parts.fragment else "")
+
+
+def _readable(option, path):
+    """ValueError unless this process can read the file path (the ssl_*
+    file named by the URL's query parameter option)."""
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as e:
+        raise ValueError("%s %s cannot be read: %s" % (option, path, e.strerror)) from None
 
 
 class _RedisStore:
     """One connection pool per URL and process (redis-py's, thread-safe);
     a connection found dead (server restarted) is reconnected and the
-    command sent once more (every command here may safely run twice)."""
+    command sent once more (every command here may safely run twice).
+
+    The URL's query parameters go to redis-py's connection (rediss://:
+    ssl_ca_certs, ssl_cert_reqs, ssl_certfile, ssl_keyfile,
+    ssl_check_hostname...).  rediss:// checks the certificate's host name
+    unless ?ssl_check_hostname=false.  A URL redis-py would refuse only at
+    its first connection (a parameter the scheme does not take, a bad value,
+    an ssl_* file that cannot be read) raises ValueError here."""
 
     def __init__(self, url, timeout):
         redis = _need("redis", "python3-redis", "RedisSession")
         self.name = _redact(url)
+        scheme = urlsplit(url).scheme
+        extra = {}
+        if scheme != "unix":
+            # a Unix socket connection has no separate connect timeout:
+            # socket_timeout covers the connect as well
+            extra["socket_connect_timeout"] = timeout
+        if scheme == "rediss":
+            extra["ssl_check_hostname"] = True     # the URL's own value wins
         pool = redis.ConnectionPool.from_url(
-            url, socket_timeout=timeout, socket_connect_timeout=timeout,
-            retry_on_error=[redis.exceptions.ConnectionError])
+            url, socket_timeout=timeout,
+            retry_on_error=[redis.exceptions.ConnectionError], **extra)
+        try:
+            pool.connection_class(**pool.connection_kwargs)     # made, not connected
+        except TypeError as e:
+            raise ValueError("a query parameter a %s:// URL does not take (%s)"
+                             % (scheme, e)) from None
+        except redis.exceptions.RedisError as e:
+            raise ValueError(str(e)) from None
+        for option in ("ssl_ca_certs", "ssl_certfile", "ssl_keyfile"):
+            if pool.connection_kwargs.get(option):
+                _readable(option, pool.connection_kwargs[option])
         self._r = redis.Redis(connection_pool=pool)
         self._lock = self._r.register_script(_LOCK_LUA)
         self._unlock = self._r.register_script(_UNLOCK_LUA)
@@ -406,7 +457,8 @@ class _NetSession(BaseSession):
 
 class RedisSession(_NetSession):
     """Sessions in Redis (PythonOption mod_python.session.redis_url,
-    redis://[:password@]host:port/db, rediss://..., unix:///path)."""
+    redis://[[user]:password@]host:port/db, rediss://...[?ssl_ca_certs=FILE],
+    unix://[[user]:password@]/path/to/socket[?db=N])."""
 
     _kind = "RedisSession"
 
@@ -418,11 +470,19 @@ class RedisSession(_NetSession):
         opts = req.get_options()
         url = _option(opts, "mod_python.session.redis_url", default=DFT_REDIS_URL)
         prefix = _option(opts, "mod_python.session.redis_prefix", default=DFT_PREFIX)
-        if urlsplit(url).scheme not in ("redis", "rediss", "unix"):
+        try:
+            scheme = urlsplit(url).scheme
+        except ValueError:                # e.g. an unclosed [ of an IPv6 address
+            scheme = None
+        if scheme not in ("redis", "rediss", "unix"):
             _fail(req, "MP1015: RedisSession: PythonOption mod_python.session.redis_url %r "
                   "is not a redis://, rediss:// or unix:// URL" % _redact(url))
-        return (self._checked_prefix(req, "redis_prefix", prefix),
-                _store(_RedisStore, url, store_timeout))
+        prefix = self._checked_prefix(req, "redis_prefix", prefix)
+        try:
+            return prefix, _store(_RedisStore, url, store_timeout)
+        except ValueError as e:
+            _fail(req, "MP1015: RedisSession: PythonOption mod_python.session.redis_url %r: "
+                  "%s" % (_redact(url), e))
 
 
 class MemcachedSession(_NetSession):
