@@ -175,18 +175,18 @@ def test_http_port_unaffected(srv):
     assert r.body == b"plain http\n"
 
 
-def test_raising_handler_is_logged(srv):
-    mark = srv.log_mark()
+def _send_then_closed(srv, line):
+    """Send line to the echo port; the handler closes without an answer."""
     c = LineClient(srv.port2)
     try:
         c.readline()
-        c.send(b"boom\n")
+        c.send(line)
         assert c.read_to_eof() == b""          # connection closed, no traceback sent
     finally:
         c.close()
-    assert srv.wait_log("connection handler boom", mark=mark)
-    assert "ConnectionHandler" in srv.log_since(mark)
-    # still serving on both ports
+
+
+def _still_echoes(srv):
     c = LineClient(srv.port2)
     try:
         c.readline()
@@ -194,28 +194,25 @@ def test_raising_handler_is_logged(srv):
         assert c.readline() == b"echo:again\n"
     finally:
         c.close()
+
+
+def test_raising_handler_is_logged(srv):
+    mark = srv.log_mark()
+    _send_then_closed(srv, b"boom\n")
+    assert srv.wait_log("connection handler boom", mark=mark)
+    assert "ConnectionHandler" in srv.log_since(mark)
+    # still serving on both ports
+    _still_echoes(srv)
     assert srv.get("/plain.txt").status == 200
     srv.assert_no_crash()
 
 
 def test_out_of_range_result_is_logged(srv):
     mark = srv.log_mark()
-    c = LineClient(srv.port2)
-    try:
-        c.readline()
-        c.send(b"huge\n")
-        assert c.read_to_eof() == b""
-    finally:
-        c.close()
+    _send_then_closed(srv, b"huge\n")
     assert srv.wait_log("returned an int out of range", mark=mark)
     assert "PythonConnectionHandler echo" in srv.log_since(mark)
-    c = LineClient(srv.port2)
-    try:
-        c.readline()
-        c.send(b"again\n")
-        assert c.readline() == b"echo:again\n"
-    finally:
-        c.close()
+    _still_echoes(srv)
     srv.assert_no_crash()
 
 
